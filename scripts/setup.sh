@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages the build, the tests and the main job need.
+# Idempotent and fast when everything is present: it only calls apt-get when a
+# package is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # Build: Bazel (WORKSPACE mode, offline) and the compiler.
+  bazel-bootstrap bazel-rules-java g++ git ca-certificates
+  # gRPC, Protocol Buffers, Abseil.
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # Configuration, metrics, logging, CLI parsing, JSON.
+  libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  # Git, state, HTTP client.
+  libgit2-dev libsqlite3-dev libcurl4-openssl-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # The one-machine cluster's runtime peers and the example services.
+  haproxy prometheus python3 procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
