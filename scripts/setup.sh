@@ -11,8 +11,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   # Configuration, metrics, logging, CLI parsing, JSON.
   libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  # Git, state, HTTP client.
-  libgit2-dev libsqlite3-dev libcurl4-openssl-dev
+  # Git, state, HTTP client and server.
+  libgit2-dev libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # The one-machine cluster's runtime peers and the example services.

@@ -1,0 +1,38 @@
+// Command-line handling shared by every paasta daemon's main: absl flags, the
+// flags every daemon has, and logging set-up.
+//
+// Each main defines its own --grpc_listen and --metrics_listen (their defaults
+// differ per daemon, see common/addresses.h) and passes their values here:
+//
+//   ABSL_FLAG(std::string, grpc_listen, paasta::kAgentAddresses.grpc, "...");
+//   ABSL_FLAG(std::string, metrics_listen, paasta::kAgentAddresses.metrics, "...");
+//
+//   int main(int argc, char** argv) {
+//     paasta::ParseDaemonFlags(argc, argv, "paasta-agent", "Runs apps and tasks.");
+//     paasta::Daemon daemon(paasta::DaemonOptionsFromFlags(
+//         "paasta-agent", absl::GetFlag(FLAGS_grpc_listen),
+//         absl::GetFlag(FLAGS_metrics_listen)));
+//     ...
+#ifndef PAASTA_COMMON_SERVER_DAEMON_FLAGS_H_
+#define PAASTA_COMMON_SERVER_DAEMON_FLAGS_H_
+
+#include <string>
+
+#include "common/server/daemon.h"
+
+namespace paasta {
+
+// Parses the command line (exits 0 after --help or --version, exits 2 on an
+// unknown flag, a bad value or a positional argument) and sets up logging for
+// `name` at --log_level.
+void ParseDaemonFlags(int argc, char** argv, const std::string& name,
+                      const std::string& description);
+
+// Options from the shared flags (--ports_file, --shutdown_grace) and the given
+// listen addresses.
+DaemonOptions DaemonOptionsFromFlags(const std::string& name, const std::string& grpc_listen,
+                                     const std::string& metrics_listen);
+
+}  // namespace paasta
+
+#endif  // PAASTA_COMMON_SERVER_DAEMON_FLAGS_H_
