@@ -13,7 +13,10 @@
 // Life cycle: health says SERVING once Start() has bound both ports; on
 // shutdown it turns NOT_SERVING, the server stops accepting calls, in-flight
 // calls get `shutdown_grace` to finish (then they are cancelled), and Run()
-// returns 0.
+// returns 0. gRPC's graceful GOAWAY waits for each connected client to answer a
+// ping; an idle client process only reads its socket when its backup poller runs
+// (every 5 s), so with such a client connected the stop takes the whole grace
+// (3 s by default) even with no call in flight. The grace is the bound.
 #ifndef PAASTA_COMMON_SERVER_DAEMON_H_
 #define PAASTA_COMMON_SERVER_DAEMON_H_
 

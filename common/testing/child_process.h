@@ -1,0 +1,59 @@
+// A child process for tests that run the real binaries: start with an argv,
+// stdout and stderr into one file, signal, wait with a timeout; killed and
+// reaped if still running when destroyed.
+#ifndef PAASTA_COMMON_TESTING_CHILD_PROCESS_H_
+#define PAASTA_COMMON_TESTING_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace paasta::testing {
+
+class ChildProcess {
+ public:
+  // Starts argv[0] (a path) with `argv`, its stdout and stderr appended to
+  // `output_path`, and the environment of the test plus `extra_env` ("K=V").
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
+      const std::vector<std::string>& argv, const std::string& output_path,
+      const std::vector<std::string>& extra_env = {});
+
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  const std::string& output_path() const { return output_path_; }
+
+  // Sends `signal`. False if the process is already reaped.
+  bool Signal(int signal);
+
+  // Waits up to `timeout` for the process to end; returns its waitpid status
+  // (use WIFEXITED/WEXITSTATUS). DEADLINE_EXCEEDED if it is still running.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+
+  // Everything the process has written so far.
+  std::string Output() const;
+
+ private:
+  ChildProcess(pid_t pid, std::string output_path)
+      : pid_(pid), output_path_(std::move(output_path)) {}
+
+  pid_t pid_;
+  std::string output_path_;
+  bool reaped_ = false;
+};
+
+// A fresh empty folder under $TEST_TMPDIR (or /tmp) whose name starts with `name`.
+std::string NewTempDir(const std::string& name);
+
+// Polls until `path` exists and is not empty, then returns its content.
+// DEADLINE_EXCEEDED after `timeout`.
+absl::StatusOr<std::string> WaitForFile(const std::string& path, absl::Duration timeout);
+
+}  // namespace paasta::testing
+
+#endif  // PAASTA_COMMON_TESTING_CHILD_PROCESS_H_
