@@ -1,0 +1,207 @@
+// The only file that includes CLI11 (a large header-only library): it defines
+// every subcommand's flags and hands plain option structs to commands.cc.
+#include "cli/cli.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/daemon_client.h"
+#include "common/status_map.h"
+#include "common/version.h"
+
+namespace paasta::cli {
+namespace {
+
+constexpr char kDescription[] =
+    "paasta: deploy and run services, scheduled jobs and adhoc tasks from soa-configs kept "
+    "in git.\n"
+    "Each command talks to the paasta daemons over gRPC; their addresses default to the "
+    "one-machine\ncluster's loopback ports and can be set with the flags below, a config file "
+    "(--config,\nkeys named like the flags) or environment variables (PAASTA_GENERATOR, ...).";
+
+// Adds --agent, --generator, ... and --rpc-timeout to the top-level app.
+void AddEndpointFlags(CLI::App& app, Endpoints& endpoints, std::string& rpc_timeout) {
+  for (DaemonEndpoint* endpoint :
+       {&endpoints.agent, &endpoints.generator, &endpoints.deployer, &endpoints.scheduler_bridge,
+        &endpoints.drainer, &endpoints.monitor, &endpoints.smartstack}) {
+    std::string env = "PAASTA_" + endpoint->flag.substr(2);
+    for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    app.add_option(endpoint->flag, endpoint->address,
+                   absl::StrCat("host:port of ", endpoint->binary))
+        ->envname(env)
+        ->capture_default_str()
+        ->group("Daemon addresses");
+  }
+  app.add_option("--rpc-timeout", rpc_timeout, "Deadline of each call to a daemon, e.g. 30s")
+      ->capture_default_str()
+      ->group("Daemon addresses");
+}
+
+// Splits "a,b,c" option values the way the original's -i/-c flags take them.
+std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& value : values) {
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = value.find(',', start);
+      const std::string part =
+          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{kDescription, "paasta"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", absl::StrCat("paasta ", kVersion));
+  // CLI11 reads the config file before environment variables, so
+  // PAASTA_CLI_CONFIG is passed as the default file (required when set).
+  const char* config_env = std::getenv("PAASTA_CLI_CONFIG");
+  const bool config_from_env = config_env != nullptr && *config_env != '\0';
+  app.set_config("--config", config_from_env ? config_env : "",
+                 "A TOML or INI file of flag values, e.g. generator = \"host:port\" "
+                 "(default: $PAASTA_CLI_CONFIG)",
+                 config_from_env);
+  app.footer(
+      "Example: paasta mark-for-deployment -s example_service -l local.everything -c HEAD\n"
+      "Run `paasta <command> --help` for a command's flags.");
+
+  Endpoints endpoints = DefaultEndpoints();
+  std::string rpc_timeout = "30s";
+  AddEndpointFlags(app, endpoints, rpc_timeout);
+
+  int exit_code = 0;
+  // Each command's callback runs after parsing succeeded and sets exit_code.
+  auto finish_endpoints = [&]() -> bool {
+    if (!absl::ParseDuration(rpc_timeout, &endpoints.rpc_timeout) ||
+        endpoints.rpc_timeout <= absl::ZeroDuration()) {
+      std::cerr << "paasta: --rpc-timeout: \"" << rpc_timeout
+                << "\" is not a positive duration (e.g. 30s)\n";
+      exit_code = kExitUsage;
+      return false;
+    }
+    return true;
+  };
+
+  // mark-for-deployment
+  MarkForDeploymentOptions mark;
+  CLI::App* mark_cmd = app.add_subcommand(
+      "mark-for-deployment", "Deploy a commit to a deploy group (writes a deploy tag in git)");
+  mark_cmd->add_option("-s,--service", mark.service, "The service")->required();
+  mark_cmd->add_option("-l,--deploy-group", mark.deploy_group, "The deploy group, e.g. local.everything")
+      ->required();
+  mark_cmd->add_option("-c,-k,--commit", mark.commit, "A full or abbreviated sha, or a ref name")
+      ->required();
+  mark_cmd->footer("Example: paasta mark-for-deployment -s example_service -l local.everything -c 3f596a5");
+  mark_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    if (mark.service.rfind("services-", 0) == 0) mark.service = mark.service.substr(9);
+    exit_code = MarkForDeployment(endpoints, mark, std::cout, std::cerr);
+  });
+
+  // start, stop, restart
+  struct StateCommand {
+    const char* name;
+    const char* help;
+    StateChange change;
+  };
+  const StateCommand state_commands[] = {
+      {"start", "Start instances (and bounce them): writes a start tag in git", StateChange::kStart},
+      {"stop", "Stop instances (scale to zero, disable jobs) until the next deploy or start",
+       StateChange::kStop},
+      {"restart", "Restart instances with a graceful bounce (same as start)", StateChange::kRestart},
+  };
+  SetStateOptions state;
+  std::vector<std::string> state_instances, state_clusters;
+  for (const StateCommand& command : state_commands) {
+    CLI::App* cmd = app.add_subcommand(command.name, command.help);
+    cmd->add_option("-s,--service", state.service, "The service")->required();
+    cmd->add_option("-i,--instances", state_instances, "Instances, comma-separated (default: all)");
+    cmd->add_option("-c,--clusters", state_clusters, "Clusters, comma-separated")->required();
+    cmd->footer(absl::StrCat("Example: paasta ", command.name,
+                             " -s example_service -i main -c local"));
+    const StateChange change = command.change;
+    cmd->callback([&, change] {
+      if (!finish_endpoints()) return;
+      state.change = change;
+      state.instances = SplitCommas(state_instances);
+      state.clusters = SplitCommas(state_clusters);
+      exit_code = SetState(endpoints, state, std::cout, std::cerr);
+    });
+  }
+
+  // rerun
+  RerunOptions rerun;
+  std::vector<std::string> rerun_clusters;
+  std::string rerun_date;
+  CLI::App* rerun_cmd = app.add_subcommand(
+      "rerun", "Run a scheduled job once, with its command rendered for a given date");
+  rerun_cmd->add_option("-s,--service", rerun.service, "The service")->required();
+  rerun_cmd->add_option("-i,--instance", rerun.instance, "The job")->required();
+  rerun_cmd->add_option("-c,--clusters", rerun_clusters, "Clusters, comma-separated");
+  rerun_cmd->add_option("-d,--execution_date", rerun_date,
+                        "The date the command is rendered for, YYYY-MM-DDTHH:MM:SS (UTC)");
+  rerun_cmd->footer("Example: paasta rerun -s example_batch -i daily -c local -d 2016-04-25T00:00:00");
+  rerun_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    if (!rerun_date.empty()) {
+      if (!ParseExecutionDate(rerun_date, &rerun.execution_date)) {
+        std::cerr << "paasta rerun: -d/--execution_date: \"" << rerun_date
+                  << "\" is not YYYY-MM-DDTHH:MM:SS\n";
+        exit_code = kExitUsage;
+        return;
+      }
+      rerun.has_execution_date = true;
+    }
+    rerun.clusters = SplitCommas(rerun_clusters);
+    exit_code = Rerun(endpoints, rerun, std::cout, std::cerr);
+  });
+
+  // Commands of the original CLI that are not built yet: they exist, say so,
+  // and accept any arguments.
+  const std::pair<const char*, const char*> later_commands[] = {
+      {"status", "Show the state of a service's instances and jobs"},
+      {"validate", "Check a service's soa-configs"},
+      {"list", "List services"},
+      {"list-clusters", "List clusters"},
+      {"local-run", "Run an instance on this machine, as the platform would"},
+      {"logs", "Show a service's task output and deploy events"},
+      {"emergency-start", "Start an instance now (jobs: run now)"},
+      {"emergency-stop", "Kill an instance's tasks now, without draining"},
+      {"emergency-restart", "Replace an instance's tasks now"},
+      {"get-latest-deployment", "Print the sha deployed to a deploy group"},
+      {"wait-for-deployment", "Wait until a deploy group runs a commit"},
+      {"rollback", "Deploy an earlier commit to deploy groups"},
+      {"metastatus", "Show the cluster's capacity and what runs on it"},
+  };
+  for (const auto& [name, help] : later_commands) {
+    CLI::App* cmd = app.add_subcommand(name, absl::StrCat(help, " (not available yet)"));
+    cmd->allow_extras();
+    cmd->prefix_command();
+    const std::string command = name;
+    cmd->callback([&exit_code, command] { exit_code = NotAvailableYet(command, std::cerr); });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the error and a usage hint
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace paasta::cli

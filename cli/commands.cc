@@ -1,0 +1,105 @@
+#include "cli/commands.h"
+
+#include <ostream>
+
+#include "absl/strings/str_join.h"
+#include "common/status_map.h"
+#include "common/version.h"
+#include "google/protobuf/util/time_util.h"
+#include "protos/generator.grpc.pb.h"
+#include "protos/scheduler_bridge.grpc.pb.h"
+
+namespace paasta::cli {
+
+int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
+                      std::ostream& out, std::ostream& err) {
+  auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
+  grpc::ClientContext context;
+  SetDeadline(endpoints, &context);
+  v1::MarkForDeploymentRequest request;
+  request.set_service(options.service);
+  request.set_deploy_group(options.deploy_group);
+  request.set_commit(options.commit);
+  request.set_requested_by(RequestedBy());
+  v1::MarkForDeploymentResponse response;
+  const grpc::Status status = stub->MarkForDeployment(&context, request, &response);
+  if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
+  out << "Marked " << response.git_sha() << " for deployment in deploy group "
+      << options.deploy_group << " of " << options.service << " (tag " << response.tag()
+      << ").\n";
+  return 0;
+}
+
+int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out,
+             std::ostream& err) {
+  auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
+  grpc::ClientContext context;
+  SetDeadline(endpoints, &context);
+  v1::SetDesiredStateRequest request;
+  request.set_service(options.service);
+  for (const std::string& instance : options.instances) request.add_instances(instance);
+  for (const std::string& cluster : options.clusters) request.add_clusters(cluster);
+  switch (options.change) {
+    case StateChange::kStart:
+      request.set_change(v1::DESIRED_STATE_CHANGE_START);
+      break;
+    case StateChange::kStop:
+      request.set_change(v1::DESIRED_STATE_CHANGE_STOP);
+      break;
+    case StateChange::kRestart:
+      request.set_change(v1::DESIRED_STATE_CHANGE_RESTART);
+      break;
+  }
+  request.set_requested_by(RequestedBy());
+  v1::SetDesiredStateResponse response;
+  const grpc::Status status = stub->SetDesiredState(&context, request, &response);
+  if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
+  for (const v1::ControlTag& tag : response.tags()) {
+    out << "Tagged " << tag.instance().cluster() << "." << tag.instance().instance() << " at "
+        << tag.git_sha().substr(0, 8) << ": " << tag.tag() << "\n";
+  }
+  return 0;
+}
+
+int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out,
+          std::ostream& err) {
+  auto stub = v1::SchedulerBridge::NewStub(Connect(endpoints.scheduler_bridge));
+  // The scheduler bridge serves one cluster; with no -c it is that one.
+  std::vector<std::string> clusters = options.clusters;
+  if (clusters.empty()) clusters.push_back("");
+  int exit_code = 0;
+  for (const std::string& cluster : clusters) {
+    if (!cluster.empty()) out << "cluster: " << cluster << "\n";
+    grpc::ClientContext context;
+    SetDeadline(endpoints, &context);
+    v1::RerunRequest request;
+    request.mutable_instance()->set_service(options.service);
+    request.mutable_instance()->set_instance(options.instance);
+    request.mutable_instance()->set_cluster(cluster);
+    if (options.has_execution_date) {
+      *request.mutable_execution_date() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+          absl::ToUnixSeconds(options.execution_date));
+    }
+    v1::RerunResponse response;
+    const grpc::Status status = stub->Rerun(&context, request, &response);
+    if (!status.ok()) {
+      exit_code = ReportRpcFailure(endpoints.scheduler_bridge, status, err);
+      continue;
+    }
+    out << "  successfully created job " << response.temporary_job_name() << "\n";
+  }
+  return exit_code;
+}
+
+bool ParseExecutionDate(const std::string& text, absl::Time* date) {
+  std::string error;
+  return absl::ParseTime("%Y-%m-%dT%H:%M:%S", text, absl::UTCTimeZone(), date, &error);
+}
+
+int NotAvailableYet(const std::string& command, std::ostream& err) {
+  err << "paasta: `paasta " << command << "` is not available yet in paasta " << kVersion
+      << ".\n";
+  return ExitCodeFor(absl::UnimplementedError(""));
+}
+
+}  // namespace paasta::cli

@@ -1,0 +1,65 @@
+// The paasta CLI's commands, apart from argument parsing (cli.cc): each takes
+// its options as a plain struct, prints to `out` and `err`, and returns the
+// exit code (common/status_map.h).
+#ifndef PAASTA_CLI_COMMANDS_H_
+#define PAASTA_CLI_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "cli/daemon_client.h"
+
+namespace paasta::cli {
+
+struct MarkForDeploymentOptions {
+  std::string service;
+  std::string deploy_group;
+  // A full or abbreviated sha, or a ref name.
+  std::string commit;
+};
+
+// `paasta mark-for-deployment`: asks the generator to tag the commit.
+int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
+                      std::ostream& out, std::ostream& err);
+
+// Which of start, stop and restart.
+enum class StateChange { kStart, kStop, kRestart };
+
+struct SetStateOptions {
+  StateChange change = StateChange::kStart;
+  std::string service;
+  // Empty means every instance.
+  std::vector<std::string> instances;
+  std::vector<std::string> clusters;
+};
+
+// `paasta start|stop|restart`: asks the generator to write control tags.
+int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out,
+             std::ostream& err);
+
+struct RerunOptions {
+  std::string service;
+  std::string instance;
+  std::vector<std::string> clusters;
+  // The execution date; unset means now.
+  bool has_execution_date = false;
+  absl::Time execution_date;
+};
+
+// `paasta rerun`: asks the scheduler bridge to run the job for a date.
+int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out,
+          std::ostream& err);
+
+// Parses a rerun date, "%Y-%m-%dT%H:%M:%S" in UTC as the original. False if it
+// does not match.
+bool ParseExecutionDate(const std::string& text, absl::Time* date);
+
+// For commands that exist in the original CLI but not yet here: says so and
+// returns the UNIMPLEMENTED exit code.
+int NotAvailableYet(const std::string& command, std::ostream& err);
+
+}  // namespace paasta::cli
+
+#endif  // PAASTA_CLI_COMMANDS_H_

@@ -1,0 +1,28 @@
+#include "cli/commands.h"
+
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace paasta::cli {
+namespace {
+
+TEST(ParseExecutionDateTest, AcceptsTheOriginalFormatOnly) {
+  absl::Time date;
+  ASSERT_TRUE(ParseExecutionDate("2016-04-25T00:00:00", &date));
+  EXPECT_EQ(absl::ToUnixSeconds(date), 1461542400);  // 2016-04-25T00:00:00Z
+  // Each row would have been an argparse error in the original.
+  for (const char* bad : {"2016-04-25", "2016-04-25 00:00:00", "yesterday", "2016-13-01T00:00:00",
+                          "2016-04-25T00:00:00Z", ""}) {
+    EXPECT_FALSE(ParseExecutionDate(bad, &date)) << bad;
+  }
+}
+
+TEST(NotAvailableYetTest, SaysSoAndExitsThree) {
+  std::ostringstream err;
+  EXPECT_EQ(NotAvailableYet("status", err), 3);
+  EXPECT_EQ(err.str(), "paasta: `paasta status` is not available yet in paasta 0.1.0.\n");
+}
+
+}  // namespace
+}  // namespace paasta::cli

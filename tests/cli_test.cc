@@ -1,0 +1,166 @@
+// The real `paasta` binary against real daemons: help, usage errors, an
+// unreachable daemon named with its address and flag, a daemon that does not
+// implement a call yet, and the three ways to set a daemon's address.
+#include <sys/wait.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/testing/child_process.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace paasta {
+namespace {
+
+using ::paasta::testing::ChildProcess;
+
+constexpr char kPaasta[] = "cli/paasta";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CliResult RunPaasta(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  const std::string dir = paasta::testing::NewTempDir("paasta");
+  std::vector<std::string> argv = {kPaasta};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::Start(argv, dir + "/output", env);
+  if (!child.ok()) return {};
+  const auto status = (*child)->Wait(absl::Seconds(60));
+  if (!status.ok() || !WIFEXITED(*status)) return {-1, (*child)->Output()};
+  return {WEXITSTATUS(*status), (*child)->Output()};
+}
+
+// A daemon started for the test on port 0; stopped (SIGKILL) when destroyed.
+class RunningDaemon {
+ public:
+  explicit RunningDaemon(const std::string& binary) {
+    dir_ = paasta::testing::NewTempDir("daemon");
+    auto child = ChildProcess::Start({binary, "--grpc_listen=127.0.0.1:0",
+                                      "--metrics_listen=127.0.0.1:0",
+                                      "--ports_file=" + dir_ + "/ports.json"},
+                                     dir_ + "/output");
+    if (!child.ok()) return;
+    process_ = std::move(*child);
+    const auto ports = paasta::testing::WaitForFile(dir_ + "/ports.json", absl::Seconds(30));
+    if (ports.ok()) address_ = nlohmann::json::parse(*ports).at("grpc");
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<ChildProcess> process_;
+  std::string address_;
+};
+
+// Nothing listens on port 1 of loopback (a privileged port no test binds).
+constexpr char kNobody[] = "127.0.0.1:1";
+
+TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
+  const CliResult result = RunPaasta({"--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* command :
+       {"mark-for-deployment", "start", "stop", "restart", "rerun", "status", "validate", "list",
+        "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart"}) {
+    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("  ", command, " ")))
+        << command << "\n"
+        << result.output;
+  }
+  for (const char* flag : {"--generator", "--deployer", "--agent", "--scheduler-bridge"}) {
+    EXPECT_TRUE(absl::StrContains(result.output, flag)) << flag;
+  }
+}
+
+TEST(CliTest, EachBuiltCommandsHelpHasAnExample) {
+  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun"}) {
+    const CliResult result = RunPaasta({command, "--help"});
+    EXPECT_EQ(result.exit_code, 0) << command;
+    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("Example: paasta ", command)))
+        << result.output;
+  }
+}
+
+TEST(CliTest, UsageErrorsExitTwoAndNameTheFlag) {
+  CliResult result = RunPaasta({"start", "-s", "example_service"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(result.output, "--clusters is required")) << result.output;
+
+  result = RunPaasta({"rerun", "-s", "example_batch", "-i", "daily", "-d", "2016-04-25"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(result.output, "-d/--execution_date")) << result.output;
+
+  result = RunPaasta({"no-such-command"});
+  EXPECT_EQ(result.exit_code, 2);
+
+  result = RunPaasta({"--rpc-timeout=soon", "start", "-s", "x", "-c", "local"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(result.output, "--rpc-timeout")) << result.output;
+}
+
+TEST(CliTest, UnreachableDaemonIsNamedWithItsAddressAndFlag) {
+  const CliResult result =
+      RunPaasta({"--generator", kNobody, "start", "-s", "example_service", "-c", "local"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(
+      result.output, absl::StrCat("paasta: cannot reach paasta-generator at ", kNobody,
+                                  " (set its address with --generator")))
+      << result.output;
+}
+
+TEST(CliTest, DaemonThatCannotDoItYetSaysSoInWords) {
+  RunningDaemon generator("deployer/generator/paasta-generator");
+  ASSERT_FALSE(generator.address().empty());
+  const CliResult result =
+      RunPaasta({"--generator", generator.address(), "mark-for-deployment", "-s",
+                 "example_service", "-l", "local.everything", "-c", "HEAD"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_TRUE(absl::StrContains(
+      result.output,
+      absl::StrCat("paasta: paasta-generator at ", generator.address(),
+                   " cannot do this yet: /paasta.v1.Generator/MarkForDeployment is not "
+                   "implemented yet in paasta 0.1.0")))
+      << result.output;
+
+  RunningDaemon bridge("scheduler-bridge/paasta-scheduler-bridge");
+  ASSERT_FALSE(bridge.address().empty());
+  const CliResult rerun = RunPaasta({"--scheduler-bridge", bridge.address(), "rerun", "-s",
+                                     "example_batch", "-i", "daily", "-d", "2016-04-25T00:00:00"});
+  EXPECT_EQ(rerun.exit_code, 3);
+  EXPECT_TRUE(absl::StrContains(rerun.output, "/paasta.v1.SchedulerBridge/Rerun is not implemented"))
+      << rerun.output;
+}
+
+TEST(CliTest, AddressesComeFromTheConfigFileAndTheEnvironment) {
+  RunningDaemon generator("deployer/generator/paasta-generator");
+  ASSERT_FALSE(generator.address().empty());
+  const std::string config = paasta::testing::NewTempDir("config") + "/paasta.toml";
+  ASSERT_TRUE(
+      WriteFileAtomically(config, absl::StrCat("generator = \"", generator.address(), "\"\n")).ok());
+
+  // Reaching the daemon shows as its UNIMPLEMENTED answer (exit 3), not exit 2.
+  CliResult result = RunPaasta({"--config", config, "stop", "-s", "x", "-c", "local"});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  result = RunPaasta({"stop", "-s", "x", "-c", "local"}, {"PAASTA_CLI_CONFIG=" + config});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  result = RunPaasta({"stop", "-s", "x", "-c", "local"},
+                     {"PAASTA_GENERATOR=" + generator.address()});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  // A flag beats the environment.
+  result = RunPaasta({"--generator", kNobody, "stop", "-s", "x", "-c", "local"},
+                     {"PAASTA_GENERATOR=" + generator.address()});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+}
+
+TEST(CliTest, CommandsNotBuiltYetSaySo) {
+  const CliResult result = RunPaasta({"status", "-s", "example_service", "-v"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.output, "paasta: `paasta status` is not available yet in paasta 0.1.0.\n");
+}
+
+}  // namespace
+}  // namespace paasta
