@@ -168,6 +168,15 @@ int RunCli(int argc, char** argv) {
     exit_code = Rerun(endpoints, rerun, std::cout, std::cerr);
   });
 
+  // metastatus
+  CLI::App* metastatus_cmd = app.add_subcommand(
+      "metastatus", "Show the address and health of every paasta daemon of the cluster");
+  metastatus_cmd->footer("Example: paasta metastatus");
+  metastatus_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    exit_code = Metastatus(endpoints, std::cout, std::cerr);
+  });
+
   // Commands of the original CLI that are not built yet: they exist, say so,
   // and accept any arguments.
   const std::pair<const char*, const char*> later_commands[] = {
@@ -183,7 +192,6 @@ int RunCli(int argc, char** argv) {
       {"get-latest-deployment", "Print the sha deployed to a deploy group"},
       {"wait-for-deployment", "Wait until a deploy group runs a commit"},
       {"rollback", "Deploy an earlier commit to deploy groups"},
-      {"metastatus", "Show the cluster's capacity and what runs on it"},
   };
   for (const auto& [name, help] : later_commands) {
     CLI::App* cmd = app.add_subcommand(name, absl::StrCat(help, " (not available yet)"));

@@ -2,7 +2,11 @@
 
 #include <ostream>
 
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/grpc_health.h"
 #include "common/status_map.h"
 #include "common/version.h"
 #include "google/protobuf/util/time_util.h"
@@ -94,6 +98,27 @@ int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream&
 bool ParseExecutionDate(const std::string& text, absl::Time* date) {
   std::string error;
   return absl::ParseTime("%Y-%m-%dT%H:%M:%S", text, absl::UTCTimeZone(), date, &error);
+}
+
+int Metastatus(const Endpoints& endpoints, std::ostream& out, std::ostream& err) {
+  bool all_serving = true;
+  for (const DaemonEndpoint* endpoint :
+       {&endpoints.agent, &endpoints.generator, &endpoints.deployer, &endpoints.scheduler_bridge,
+        &endpoints.drainer, &endpoints.monitor, &endpoints.smartstack}) {
+    const absl::StatusOr<std::string> health =
+        CheckHealth(Connect(*endpoint), "", std::min(endpoints.rpc_timeout, absl::Seconds(5)));
+    const std::string state = health.ok() ? *health : "unreachable";
+    all_serving &= state == "SERVING";
+    out << absl::StrFormat("%-24s %-22s %s", endpoint->binary, endpoint->address, state);
+    if (!health.ok()) out << " (" << health.status().message() << ")";
+    out << "\n";
+  }
+  if (!all_serving) {
+    err << "paasta: not every daemon is serving; set addresses with --agent, --generator, ... "
+           "(paasta --help)\n";
+    return kExitUsage;
+  }
+  return 0;
 }
 
 int NotAvailableYet(const std::string& command, std::ostream& err) {

@@ -56,6 +56,10 @@ int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream&
 // does not match.
 bool ParseExecutionDate(const std::string& text, absl::Time* date);
 
+// `paasta metastatus`: the address and health of every daemon. Exit 0 when all
+// are SERVING, 2 otherwise.
+int Metastatus(const Endpoints& endpoints, std::ostream& out, std::ostream& err);
+
 // For commands that exist in the original CLI but not yet here: says so and
 // returns the UNIMPLEMENTED exit code.
 int NotAvailableYet(const std::string& command, std::ostream& err);

@@ -156,6 +156,27 @@ TEST(CliTest, AddressesComeFromTheConfigFileAndTheEnvironment) {
   EXPECT_EQ(result.exit_code, 2) << result.output;
 }
 
+TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
+  RunningDaemon agent("agent/paasta-agent");
+  ASSERT_FALSE(agent.address().empty());
+  // One daemon up, the others pointed at nothing: exit 2, each line says which.
+  std::vector<std::string> args = {"--agent", agent.address()};
+  for (const char* flag : {"--generator", "--deployer", "--scheduler-bridge", "--drainer",
+                           "--monitor", "--smartstack"}) {
+    args.push_back(flag);
+    args.push_back(kNobody);
+  }
+  args.push_back("metastatus");
+  const CliResult result = RunPaasta(args);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "paasta-agent")) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, agent.address() + " ")) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "SERVING")) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "paasta-monitor           127.0.0.1:1"))
+      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "unreachable")) << result.output;
+}
+
 TEST(CliTest, CommandsNotBuiltYetSaySo) {
   const CliResult result = RunPaasta({"status", "-s", "example_service", "-v"});
   EXPECT_EQ(result.exit_code, 3);
