@@ -194,6 +194,18 @@ TEST_P(DaemonTest, RefusesToStartOnATakenPortAndSaysWhich) {
   EXPECT_TRUE(absl::StrContains((*second)->Output(), "--metrics_listen")) << (*second)->Output();
 }
 
+TEST_P(DaemonTest, HelpListsItsFlags) {
+  const std::string dir = paasta::testing::NewTempDir("help");
+  auto child = ChildProcess::Start({GetParam().binary, "--help"}, dir + "/help.txt");
+  ASSERT_TRUE(child.ok());
+  ASSERT_TRUE((*child)->Wait(absl::Seconds(10)).ok());
+  const std::string help = (*child)->Output();
+  for (const char* flag : {"--grpc_listen", "--metrics_listen", "--ports_file", "--log_level",
+                           "--shutdown_grace"}) {
+    EXPECT_TRUE(absl::StrContains(help, flag)) << flag << "\n" << help;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllDaemons, DaemonTest, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<DaemonCase>& info) {
                            std::string name = info.param.service.substr(10);  // "paasta.v1."

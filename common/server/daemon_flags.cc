@@ -8,6 +8,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_map.h"
@@ -27,6 +28,11 @@ void ParseDaemonFlags(int argc, char** argv, const std::string& name,
   absl::FlagsUsageConfig config;
   config.version_string = [name] { return absl::StrCat(name, " ", kVersion, "\n"); };
   config.normalize_filename = [](absl::string_view file) { return std::string(file); };
+  // --help shows the project's flags (absl's default shows only flags defined
+  // in a file named after the binary); --helpfull adds Abseil's own.
+  config.contains_help_flags = [](absl::string_view file) {
+    return !absl::StrContains(file, "absl/");
+  };
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(absl::StrCat(
       description, "\n\nUsage: ", name, " [--flag=value ...]\n",

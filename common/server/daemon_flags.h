@@ -22,9 +22,10 @@
 
 namespace paasta {
 
-// Parses the command line (exits 0 after --help or --version, exits 2 on an
-// unknown flag, a bad value or a positional argument) and sets up logging for
-// `name` at --log_level.
+// Parses the command line and sets up logging for `name` at --log_level.
+// Exits after --help (code 1, as Abseil 20220623 does) and --version (0), on an
+// unknown flag or a bad value (1, Abseil's message), and on a positional
+// argument (2).
 void ParseDaemonFlags(int argc, char** argv, const std::string& name,
                       const std::string& description);
 
