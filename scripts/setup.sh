@@ -16,7 +16,7 @@ PACKAGES=(
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # The one-machine cluster's runtime peers and the example services.
-  haproxy prometheus python3 procps
+  haproxy prometheus python3 procps tzdata
 )
 
 missing=()
