@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "common/config/soa_loader.h"
 #include "common/status_map.h"
 #include "common/version.h"
 
@@ -168,6 +169,34 @@ int RunCli(int argc, char** argv) {
     exit_code = Rerun(endpoints, rerun, std::cout, std::cerr);
   });
 
+  // validate, list: no daemon needed.
+  ValidateOptions validate;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "Check soa-configs: every problem with its file, line, instance and key");
+  validate_cmd->add_option("-s,--service", validate.service, "Only this service (default: all)");
+  validate_cmd->add_option("-y,--soa-dir", validate.soa_dir,
+                           "The soa-configs folder (default: $PAASTA_SOA_DIR or "
+                           "/nail/etc/services)");
+  validate_cmd->footer(
+      "Exit 0 when valid (warnings do not fail), 1 with the list of errors otherwise.\n"
+      "Example: paasta validate -y examples/soa-configs -s example_service");
+  validate_cmd->callback([&] {
+    if (validate.soa_dir.empty()) validate.soa_dir = config::DefaultSoaDir();
+    exit_code = Validate(validate, std::cout, std::cerr);
+  });
+
+  ListOptions list;
+  CLI::App* list_cmd = app.add_subcommand("list", "List the services of a soa-configs folder");
+  list_cmd->add_option("-y,--soa-dir", list.soa_dir,
+                       "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
+  list_cmd->add_flag("-a,--all", list.all, "Every folder, not only services with instances");
+  list_cmd->add_flag("-i,--print-instances", list.instances, "Print service.instance lines");
+  list_cmd->footer("Example: paasta list -y examples/soa-configs");
+  list_cmd->callback([&] {
+    if (list.soa_dir.empty()) list.soa_dir = config::DefaultSoaDir();
+    exit_code = List(list, std::cout, std::cerr);
+  });
+
   // metastatus
   CLI::App* metastatus_cmd = app.add_subcommand(
       "metastatus", "Show the address and health of every paasta daemon of the cluster");
@@ -181,8 +210,6 @@ int RunCli(int argc, char** argv) {
   // and accept any arguments.
   const std::pair<const char*, const char*> later_commands[] = {
       {"status", "Show the state of a service's instances and jobs"},
-      {"validate", "Check a service's soa-configs"},
-      {"list", "List services"},
       {"list-clusters", "List clusters"},
       {"local-run", "Run an instance on this machine, as the platform would"},
       {"logs", "Show a service's task output and deploy events"},

@@ -3,9 +3,11 @@
 #include <ostream>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/config/validate.h"
 #include "common/grpc_health.h"
 #include "common/status_map.h"
 #include "common/version.h"
@@ -117,6 +119,59 @@ int Metastatus(const Endpoints& endpoints, std::ostream& out, std::ostream& err)
     err << "paasta: not every daemon is serving; set addresses with --agent, --generator, ... "
            "(paasta --help)\n";
     return kExitUsage;
+  }
+  return 0;
+}
+
+int Validate(const ValidateOptions& options, std::ostream& out, std::ostream& err) {
+  const config::SoaDir soa(options.soa_dir);
+  std::vector<std::string> services;
+  if (!options.service.empty()) services.push_back(options.service);
+  const absl::StatusOr<config::ValidationResult> result = config::Validate(soa, services);
+  if (!result.ok()) {
+    err << "paasta validate: " << result.status().message() << "\n";
+    return ExitCodeFor(result.status());
+  }
+  int errors = 0;
+  int warnings = 0;
+  for (const config::Problem& problem : result->problems) {
+    (problem.severity == config::Problem::Severity::kError ? errors : warnings)++;
+    out << problem.ToString() << "\n";
+  }
+  const size_t count = result->services.size();
+  out << absl::StrFormat("%d service%s, %d instance%s: ", count, count == 1 ? "" : "s",
+                         result->instances, result->instances == 1 ? "" : "s");
+  if (errors == 0) {
+    out << "valid" << (warnings > 0 ? absl::StrFormat(" (%d warning%s)", warnings, warnings == 1 ? "" : "s") : "")
+        << "\n";
+    return 0;
+  }
+  out << absl::StrFormat("%d error%s, %d warning%s\n", errors, errors == 1 ? "" : "s", warnings,
+                         warnings == 1 ? "" : "s");
+  return 1;
+}
+
+int List(const ListOptions& options, std::ostream& out, std::ostream& err) {
+  const config::SoaDir soa(options.soa_dir);
+  const absl::StatusOr<std::vector<std::string>> services =
+      options.all ? soa.ListAllServices() : soa.ListPaastaServices();
+  if (!services.ok()) {
+    err << "paasta list: " << services.status().message() << "\n";
+    return ExitCodeFor(services.status());
+  }
+  for (const std::string& service : *services) {
+    if (!options.instances) {
+      out << service << "\n";
+      continue;
+    }
+    std::vector<config::Problem> problems;
+    const absl::StatusOr<config::ServiceConfig> config = soa.LoadService(service, &problems);
+    if (!config.ok()) continue;
+    std::set<std::string> names;
+    for (const auto& instance : config->marathon) names.insert(instance.Name());
+    for (const auto& instance : config->chronos) names.insert(instance.Name());
+    for (const auto& instance : config->adhoc) names.insert(instance.Name());
+    for (const std::string& name : names) out << name << "\n";
   }
   return 0;
 }

@@ -60,6 +60,28 @@ bool ParseExecutionDate(const std::string& text, absl::Time* date);
 // are SERVING, 2 otherwise.
 int Metastatus(const Endpoints& endpoints, std::ostream& out, std::ostream& err);
 
+struct ValidateOptions {
+  // Empty validates every service.
+  std::string service;
+  std::string soa_dir;
+};
+
+// `paasta validate`: checks soa-configs (no daemon needed). Prints every
+// problem, then a summary; exit 0 when there are no errors (warnings do not
+// fail), 1 otherwise.
+int Validate(const ValidateOptions& options, std::ostream& out, std::ostream& err);
+
+struct ListOptions {
+  std::string soa_dir;
+  // Every folder, not only PaaSTA services.
+  bool all = false;
+  // Print service.instance for every instance (of every cluster) instead.
+  bool instances = false;
+};
+
+// `paasta list`: one service (or service.instance) a line.
+int List(const ListOptions& options, std::ostream& out, std::ostream& err);
+
 // For commands that exist in the original CLI but not yet here: says so and
 // returns the UNIMPLEMENTED exit code.
 int NotAvailableYet(const std::string& command, std::ostream& err);
