@@ -308,6 +308,7 @@ class YamlConverter {
       }
       case YAML::NodeType::Map: {
         ConfigValue map = ConfigValue::Map(position);
+        std::vector<ConfigValue> merges;
         for (const auto& entry : node) {
           const SourcePosition key_position{file_, entry.first.Mark().line + 1};
           if (!entry.first.IsScalar()) {
@@ -320,7 +321,25 @@ class YamlConverter {
           }
           auto converted = Convert(entry.second, depth + 1);
           if (!converted.ok()) return converted.status();
+          if (key == "<<" && entry.first.Tag() == "?") {
+            merges.push_back(*std::move(converted));
+            continue;
+          }
           map.Set(key, *std::move(converted));
+        }
+        // YAML 1.1 merge keys, as PyYAML applies them: `<<: *base` (or a list of
+        // them, earlier ones first) adds the keys the map does not set itself.
+        for (const ConfigValue& merge : merges) {
+          const std::vector<ConfigValue> sources =
+              merge.IsList() ? merge.items() : std::vector<ConfigValue>{merge};
+          for (const ConfigValue& source : sources) {
+            if (!source.IsMap()) {
+              return Error(source.position(), "a merge key (<<) must name a map or a list of maps");
+            }
+            for (const auto& [name, value] : source.entries()) {
+              if (map.Find(name) == nullptr) map.Set(name, value);
+            }
+          }
         }
         return map;
       }

@@ -150,6 +150,26 @@ list: [3]
   EXPECT_EQ(merged.Find("list")->items().size(), 1u);
 }
 
+TEST(ConfigValueTest, MergeKeysAddWhatTheMapDoesNotSet) {
+  const ConfigValue doc = Parse(R"(
+_base: &base {cpus: 1, mem: 512}
+_more: &more {mem: 1024, disk: 10}
+one:
+  <<: *base
+  cpus: 2
+two:
+  <<: [*base, *more]
+)");
+  EXPECT_EQ(doc.Find("one")->Find("cpus")->int_value(), 2);
+  EXPECT_EQ(doc.Find("one")->Find("mem")->int_value(), 512);
+  EXPECT_EQ(doc.Find("one")->Find("<<"), nullptr);
+  // Earlier sources win, as PyYAML does.
+  EXPECT_EQ(doc.Find("two")->Find("mem")->int_value(), 512);
+  EXPECT_EQ(doc.Find("two")->Find("disk")->int_value(), 10);
+  const auto bad = ParseYaml("a:\n  <<: 3\n", "m.yaml");
+  EXPECT_EQ(bad.status().message(), "m.yaml:2: a merge key (<<) must name a map or a list of maps");
+}
+
 TEST(ConfigValueTest, JsonRoundTripsInOrder) {
   const auto parsed = ParseJson(R"({"z": 1, "a": [true, null, 2.5, "s"]})", "x.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();

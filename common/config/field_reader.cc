@@ -50,11 +50,19 @@ NumberRange NumberRange::AboveAtMost(double greater_than, double max) {
 
 namespace {
 
+// 1000000 as "1000000", 0.5 as "0.5".
+std::string FormatBound(double bound) {
+  if (bound == std::floor(bound) && std::fabs(bound) < 1e15) {
+    return absl::StrCat(static_cast<int64_t>(bound));
+  }
+  return absl::StrCat(bound);
+}
+
 std::string RangeText(const NumberRange& range) {
   std::vector<std::string> parts;
-  if (range.greater_than) parts.push_back(absl::StrCat("greater than ", *range.greater_than));
-  if (range.min) parts.push_back(absl::StrCat("at least ", *range.min));
-  if (range.max) parts.push_back(absl::StrCat("at most ", *range.max));
+  if (range.greater_than) parts.push_back(absl::StrCat("greater than ", FormatBound(*range.greater_than)));
+  if (range.min) parts.push_back(absl::StrCat("at least ", FormatBound(*range.min)));
+  if (range.max) parts.push_back(absl::StrCat("at most ", FormatBound(*range.max)));
   return absl::StrJoin(parts, " and ");
 }
 

@@ -994,15 +994,16 @@ void CheckAcrossServices(const std::vector<ServiceConfig>& services,
         problems->push_back({Problem::Severity::kError, job->position, job->Name(), "parents",
                              absl::StrCat("Job ", job->Name(), " cannot depend on itself")});
       } else if (jobs.count({job->cluster, parent}) == 0 &&
-                 absl::StrContains(parent, '.')) {
+                 std::count(parent.begin(), parent.end(), '.') == 1) {
         problems->push_back({Problem::Severity::kError, job->position, job->Name(), "parents",
                              absl::StrCat("Parent job ", parent, " could not be found in cluster ",
                                           job->cluster)});
       }
     }
   }
-  // Cycles: depth-first search over parent edges; each cycle is reported once,
-  // at its smallest member.
+  // Cycles: depth-first search over parent edges; each cycle (as a set of jobs)
+  // is reported once, at the job whose parent closes it, as "a -> b -> a"
+  // where each job waits for the next.
   std::map<std::pair<std::string, std::string>, int> state;  // 0 new, 1 on stack, 2 done
   std::vector<std::string> stack;
   std::set<std::set<std::string>> reported;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_split.h"
 
@@ -53,6 +54,12 @@ absl::StatusOr<ValidationResult> Validate(const SoaDir& soa,
     const std::string service = problem.instance.substr(0, problem.instance.find('.'));
     if (names.count(service) != 0) result.problems.push_back(std::move(problem));
   }
+  // File order: by file, then line (stable, so one line's problems keep their order).
+  std::stable_sort(result.problems.begin(), result.problems.end(),
+                   [](const Problem& a, const Problem& b) {
+                     return std::tie(a.position.file, a.position.line) <
+                            std::tie(b.position.file, b.position.line);
+                   });
   return result;
 }
 
