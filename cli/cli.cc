@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
 #include "common/config/soa_loader.h"
+#include "common/config/system_config.h"
 #include "common/status_map.h"
 #include "common/version.h"
 
@@ -25,22 +27,32 @@ constexpr char kDescription[] =
     "one-machine\ncluster's loopback ports and can be set with the flags below, a config file "
     "(--config,\nkeys named like the flags) or environment variables (PAASTA_GENERATOR, ...).";
 
-// Adds --agent, --generator, ... and --rpc-timeout to the top-level app.
-void AddEndpointFlags(CLI::App& app, Endpoints& endpoints, std::string& rpc_timeout) {
-  for (DaemonEndpoint* endpoint :
-       {&endpoints.agent, &endpoints.generator, &endpoints.deployer, &endpoints.scheduler_bridge,
-        &endpoints.drainer, &endpoints.monitor, &endpoints.smartstack}) {
+// The endpoints with their system config key (daemon_addresses.<key>).
+std::vector<std::pair<DaemonEndpoint*, std::string>> EndpointKeys(Endpoints& endpoints) {
+  return {{&endpoints.agent, "agent"},       {&endpoints.generator, "generator"},
+          {&endpoints.deployer, "deployer"}, {&endpoints.scheduler_bridge, "scheduler_bridge"},
+          {&endpoints.drainer, "drainer"},   {&endpoints.monitor, "monitor"},
+          {&endpoints.smartstack, "smartstack"}};
+}
+
+// Adds --agent, --generator, ... and --rpc-timeout to the top-level app; returns
+// the address options by system config key.
+std::map<std::string, CLI::Option*> AddEndpointFlags(CLI::App& app, Endpoints& endpoints,
+                                                     std::string& rpc_timeout) {
+  std::map<std::string, CLI::Option*> options;
+  for (const auto& [endpoint, key] : EndpointKeys(endpoints)) {
     std::string env = "PAASTA_" + endpoint->flag.substr(2);
     for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-    app.add_option(endpoint->flag, endpoint->address,
-                   absl::StrCat("host:port of ", endpoint->binary))
-        ->envname(env)
-        ->capture_default_str()
-        ->group("Daemon addresses");
+    options[key] = app.add_option(endpoint->flag, endpoint->address,
+                                  absl::StrCat("host:port of ", endpoint->binary))
+                       ->envname(env)
+                       ->capture_default_str()
+                       ->group("Daemon addresses");
   }
   app.add_option("--rpc-timeout", rpc_timeout, "Deadline of each call to a daemon, e.g. 30s")
       ->capture_default_str()
       ->group("Daemon addresses");
+  return options;
 }
 
 // Splits "a,b,c" option values the way the original's -i/-c flags take them.
@@ -80,11 +92,38 @@ int RunCli(int argc, char** argv) {
 
   Endpoints endpoints = DefaultEndpoints();
   std::string rpc_timeout = "30s";
-  AddEndpointFlags(app, endpoints, rpc_timeout);
+  const std::map<std::string, CLI::Option*> address_options =
+      AddEndpointFlags(app, endpoints, rpc_timeout);
+  std::string system_config_dir;
+  CLI::Option* system_config_option =
+      app.add_option("--system-config-dir", system_config_dir,
+                     "The system config folder; its daemon_addresses set the addresses no flag, "
+                     "variable or config file sets (default: $PAASTA_SYSTEM_CONFIG_DIR or "
+                     "/etc/paasta, if it exists)")
+          ->group("Daemon addresses");
 
   int exit_code = 0;
   // Each command's callback runs after parsing succeeded and sets exit_code.
   auto finish_endpoints = [&]() -> bool {
+    // Addresses from the system config fill in what nothing else set. The
+    // default folder is optional; a folder named explicitly must load.
+    const bool explicit_dir = system_config_option->count() > 0 ||
+                              std::getenv("PAASTA_SYSTEM_CONFIG_DIR") != nullptr;
+    const std::string dir =
+        system_config_option->count() > 0 ? system_config_dir : config::DefaultSystemConfigDir();
+    const absl::StatusOr<config::SystemConfig> system = config::LoadSystemConfig(dir);
+    if (system.ok()) {
+      for (const auto& [endpoint, key] : EndpointKeys(endpoints)) {
+        auto address = system->daemon_addresses.find(key);
+        if (address != system->daemon_addresses.end() && address_options.at(key)->count() == 0) {
+          endpoint->address = address->second;
+        }
+      }
+    } else if (explicit_dir || !absl::IsNotFound(system.status())) {
+      std::cerr << "paasta: " << system.status().message() << "\n";
+      exit_code = ExitCodeFor(system.status());
+      return false;
+    }
     if (!absl::ParseDuration(rpc_timeout, &endpoints.rpc_timeout) ||
         endpoints.rpc_timeout <= absl::ZeroDuration()) {
       std::cerr << "paasta: --rpc-timeout: \"" << rpc_timeout

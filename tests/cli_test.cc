@@ -77,7 +77,8 @@ TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
 }
 
 TEST(CliTest, EachBuiltCommandsHelpHasAnExample) {
-  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun"}) {
+  for (const char* command :
+       {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list"}) {
     const CliResult result = RunPaasta({command, "--help"});
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("Example: paasta ", command)))
@@ -156,6 +157,56 @@ TEST(CliTest, AddressesComeFromTheConfigFileAndTheEnvironment) {
   EXPECT_EQ(result.exit_code, 2) << result.output;
 }
 
+TEST(CliTest, AddressesComeFromTheSystemConfigWhenNothingElseSetsThem) {
+  RunningDaemon generator("deployer/generator/paasta-generator");
+  ASSERT_FALSE(generator.address().empty());
+  const std::string dir = paasta::testing::NewTempDir("etc-paasta");
+  ASSERT_TRUE(WriteFileAtomically(dir + "/cluster.json",
+                                  absl::StrCat(R"({"cluster": "local", "daemon_addresses": )",
+                                               R"({"generator": ")", generator.address(), R"("}})"))
+                  .ok());
+  // Reached through the system config: the daemon's UNIMPLEMENTED (exit 3).
+  CliResult result =
+      RunPaasta({"--system-config-dir", dir, "stop", "-s", "x", "-c", "local"});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  result = RunPaasta({"stop", "-s", "x", "-c", "local"}, {"PAASTA_SYSTEM_CONFIG_DIR=" + dir});
+  EXPECT_EQ(result.exit_code, 3) << result.output;
+  // A flag beats the system config.
+  result = RunPaasta({"--system-config-dir", dir, "--generator", kNobody, "stop", "-s", "x", "-c",
+                      "local"});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  // A folder named explicitly must exist.
+  result = RunPaasta({"--system-config-dir", dir + "/missing", "stop", "-s", "x", "-c", "local"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "system config folder " + dir + "/missing"))
+      << result.output;
+}
+
+TEST(CliTest, ValidateAndListWorkWithoutAnyDaemon) {
+  CliResult result = RunPaasta({"validate", "-y", "examples/soa-configs"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, "3 services, 6 instances: valid\n");
+  result = RunPaasta({"list", "-y", "examples/soa-configs"});
+  EXPECT_EQ(result.output, "example_batch\nexample_service\nexample_worker\n");
+  result = RunPaasta({"validate", "-y", "tests/testdata/validation/cmd_and_args"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(
+      result.output, "tests/testdata/validation/cmd_and_args/svc/marathon-test.yaml:3: svc.main: "
+                     "args: Instance configuration can specify cmd or args, but not both.\n"))
+      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "1 service, 1 instance: 1 error, 0 warnings"));
+  // Warnings do not fail.
+  result = RunPaasta({"validate", "-y", "tests/testdata/validation/unknown_keys"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  // An unsafe name is refused; an unknown service is not found.
+  result = RunPaasta({"validate", "-y", "examples/soa-configs", "-s", "../etc"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(result.output, "service name \"../etc\" is not allowed"));
+  result = RunPaasta({"validate", "-s", "nope"}, {"PAASTA_SOA_DIR=examples/soa-configs"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(result.output, "no service \"nope\" in examples/soa-configs"));
+}
+
 TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
   RunningDaemon agent("agent/paasta-agent");
   ASSERT_FALSE(agent.address().empty());
@@ -178,9 +229,9 @@ TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
 }
 
 TEST(CliTest, CommandsNotBuiltYetSaySo) {
-  const CliResult result = RunPaasta({"status", "-s", "example_service", "-v"});
+  const CliResult result = RunPaasta({"local-run", "-s", "example_service", "-v"});
   EXPECT_EQ(result.exit_code, 3);
-  EXPECT_EQ(result.output, "paasta: `paasta status` is not available yet in paasta 0.1.0.\n");
+  EXPECT_EQ(result.output, "paasta: `paasta local-run` is not available yet in paasta 0.1.0.\n");
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+// The system config: every readable *.json under /etc/paasta (or
+// --system_config_dir, or $PAASTA_SYSTEM_CONFIG_DIR), walked recursively in path
+// order and deep-merged, later files winning (../shared/reference/
+// paasta-behaviour.md §1.6). Unreadable files are skipped, as the original did
+// for credential files.
+//
+// Example /etc/paasta/cluster.json for the one-machine cluster:
+//
+//   {"cluster": "local", "volumes": [],
+//    "daemon_addresses": {"agent": "127.0.0.1:7701", "deployer": "127.0.0.1:7703"}}
+//
+// marathon_config / chronos_config present means the cluster engines are used;
+// absent means the embedded ones (the agent and the embedded scheduler).
+#ifndef PAASTA_COMMON_CONFIG_SYSTEM_CONFIG_H_
+#define PAASTA_COMMON_CONFIG_SYSTEM_CONFIG_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/config/config_value.h"
+#include "common/config/problem.h"
+#include "common/config/soa_config.h"
+
+namespace paasta::config {
+
+// marathon_config: where the Marathon v2 REST API is.
+struct MarathonEndpoint {
+  std::string url;
+  std::string user;
+  std::string password;
+};
+
+// chronos_config: where the Chronos REST API is (several URLs: any leader).
+struct ChronosEndpoint {
+  std::vector<std::string> urls;
+  std::string user;
+  std::string password;
+};
+
+struct SystemConfig {
+  // The merged JSON, for keys not typed here.
+  ConfigValue merged = ConfigValue::Map();
+  // The files read, in merge order.
+  std::vector<std::string> files;
+
+  std::string cluster;
+  std::string docker_registry;
+  // Unset when no file has the key (the original raised when it was used).
+  std::optional<std::vector<VolumeConfig>> volumes;
+  std::optional<MarathonEndpoint> marathon;
+  std::optional<ChronosEndpoint> chronos;
+  std::string dockercfg_location = "file:///root/.dockercfg";
+  std::string zookeeper;
+  std::string synapse_host = "localhost";
+  int64_t synapse_port = 3212;
+  std::string synapse_haproxy_url_format = "http://{host:s}:{port:d}/;csv;norefresh";
+  std::string cluster_fqdn_format = "paasta-{cluster:s}.yelp";
+  std::string sensu_host = "localhost";
+  int64_t sensu_port = 3030;
+  // local_run_config.default_cluster.
+  std::string local_run_default_cluster;
+  // This project's addition: the daemons' gRPC addresses, by short name
+  // ("agent", "generator", "deployer", "scheduler_bridge", "drainer", "monitor",
+  // "smartstack").
+  std::map<std::string, std::string> daemon_addresses;
+};
+
+// $PAASTA_SYSTEM_CONFIG_DIR, else /etc/paasta.
+std::string DefaultSystemConfigDir();
+
+// Loads and validates the system config in `dir`. NOT_FOUND naming the folder
+// (and how to set it) when it does not exist; INVALID_ARGUMENT listing every
+// problem (file, key, found vs. expected) when a file does not parse or a key
+// has the wrong type.
+absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir);
+
+}  // namespace paasta::config
+
+#endif  // PAASTA_COMMON_CONFIG_SYSTEM_CONFIG_H_
