@@ -1,6 +1,7 @@
 #include "common/file_util.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,21 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat info;
+  if (::lstat(path.c_str(), &info) != 0) {
+    return errno == ENOENT ? absl::OkStatus()
+                           : ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
+  }
+  // Depth first, without following links, staying on one file system.
+  const int result = ::nftw(
+      path.c_str(),
+      [](const char* entry, const struct stat*, int, struct FTW*) { return ::remove(entry); }, 64,
+      FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (result != 0) return ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
   return absl::OkStatus();
 }
 

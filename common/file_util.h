@@ -27,6 +27,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // writer uses its own temporary file and the last rename wins whole.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
 
+// Removes `path` and everything under it (symbolic links are removed, not
+// followed). OK if it does not exist.
+absl::Status RemoveTree(const std::string& path);
+
 }  // namespace paasta
 
 #endif  // PAASTA_COMMON_FILE_UTIL_H_

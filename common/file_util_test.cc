@@ -104,5 +104,20 @@ TEST(FileUtilTest, ConcurrentWritersNeverLeaveATornFile) {
   for (auto& writer : writers) writer.join();
 }
 
+TEST(FileUtilTest, RemoveTreeRemovesEverythingButFollowsNoLink) {
+  const std::string outside = TempDir() + "/outside";
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomically(outside + "/keep", "x").ok());
+  const std::string tree = TempDir() + "/tree";
+  ASSERT_EQ(::mkdir(tree.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((tree + "/sub").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomically(tree + "/sub/file", "x").ok());
+  ASSERT_EQ(::symlink(outside.c_str(), (tree + "/link").c_str()), 0);
+  ASSERT_TRUE(RemoveTree(tree).ok());
+  EXPECT_NE(::access(tree.c_str(), F_OK), 0);
+  EXPECT_EQ(*ReadFile(outside + "/keep"), "x");
+  EXPECT_TRUE(RemoveTree(tree).ok());  // already gone
+}
+
 }  // namespace
 }  // namespace paasta
