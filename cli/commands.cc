@@ -60,9 +60,27 @@ int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::os
   v1::SetDesiredStateResponse response;
   const grpc::Status status = stub->SetDesiredState(&context, request, &response);
   if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
+  bool marathon = false;
+  bool chronos = false;
   for (const v1::ControlTag& tag : response.tags()) {
     out << "Tagged " << tag.instance().cluster() << "." << tag.instance().instance() << " at "
         << tag.git_sha().substr(0, 8) << ": " << tag.tag() << "\n";
+    marathon |= tag.instance_type() == "marathon";
+    chronos |= tag.instance_type() == "chronos";
+  }
+  // What the change means, once per kind of instance (the original's notes).
+  const bool stop = options.change == StateChange::kStop;
+  if (marathon) {
+    out << (stop ? "Long-running instances: they will be scaled to 0 gracefully (each task drained, "
+                   "then killed); the app stays. A new deploy or `paasta start` brings them back.\n"
+                 : "Long-running instances: they run their configured number of tasks. The new "
+                   "control tag changes their config, so they are bounced gracefully to fresh "
+                   "tasks.\n");
+  }
+  if (chronos) {
+    out << (stop ? "Scheduled jobs: they are disabled until the next deploy or `paasta start`.\n"
+                 : "Scheduled jobs: they are scheduled again. To run one now, use `paasta "
+                   "emergency-start`.\n");
   }
   return 0;
 }

@@ -42,7 +42,15 @@ struct DaemonCase {
   // One of its RPCs, called with an empty request.
   std::string method;
   std::function<grpc::Status(const std::shared_ptr<grpc::Channel>&, grpc::ClientContext*)> call;
+  // What that call answers: UNIMPLEMENTED until the daemon's issue lands, then
+  // the RPC's own refusal of an empty request.
+  grpc::StatusCode code = grpc::StatusCode::UNIMPLEMENTED;
+  std::string code_name = "Unimplemented";
+  std::string message;
 };
+
+// Test failures name the daemon, not the struct's bytes.
+void PrintTo(const DaemonCase& daemon, std::ostream* os) { *os << daemon.binary; }
 
 template <typename Stub, typename Request, typename Response>
 std::function<grpc::Status(const std::shared_ptr<grpc::Channel>&, grpc::ClientContext*)> Call(
@@ -59,8 +67,11 @@ std::vector<DaemonCase> Cases() {
   using namespace paasta::v1;
   return {
       {"agent/paasta-agent", "paasta.v1.Agent", "PutApp", Call(&Agent::Stub::PutApp)},
-      {"deployer/generator/paasta-generator", "paasta.v1.Generator", "Generate",
-       Call(&Generator::Stub::Generate)},
+      {"deployer/generator/paasta-generator", "paasta.v1.Generator", "ListDeployments",
+       Call(&Generator::Stub::ListDeployments), grpc::StatusCode::INVALID_ARGUMENT,
+       "InvalidArgument",
+       "service name \"\" is not allowed: use lowercase letters, digits, \"_\" and \"-\", "
+       "starting with a letter or digit, at most 63 characters"},
       {"deployer/paasta-deployer", "paasta.v1.Deployer", "ListInstances",
        Call(&Deployer::Stub::ListInstances)},
       {"scheduler-bridge/paasta-scheduler-bridge", "paasta.v1.SchedulerBridge", "ListJobs",
@@ -126,13 +137,16 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
                       "grpc.reflection.v1alpha.ServerReflection"),
             services->end());
 
-  // A not-yet-built RPC answers UNIMPLEMENTED and says so.
+  // The probe RPC: a not-yet-built one answers UNIMPLEMENTED and says so; a
+  // built one refuses the empty request with its own message.
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   const grpc::Status status = daemon.call(channel, &context);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(status.error_message(), absl::StrCat("/", daemon.service, "/", daemon.method,
-                                                 " is not implemented yet in paasta 0.1.0"));
+  EXPECT_EQ(status.error_code(), daemon.code);
+  EXPECT_EQ(status.error_message(),
+            daemon.message.empty() ? absl::StrCat("/", daemon.service, "/", daemon.method,
+                                                  " is not implemented yet in paasta 0.1.0")
+                                   : daemon.message);
 
   // /metrics has the build info and counted the calls above.
   HttpRequest scrape;
@@ -148,7 +162,7 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
   EXPECT_EQ(SampleValue(metrics->body, "grpc_server_handled_total",
                         {absl::StrCat("grpc_service=\"", daemon.service, "\""),
                          absl::StrCat("grpc_method=\"", daemon.method, "\""),
-                         "grpc_code=\"Unimplemented\""}),
+                         absl::StrCat("grpc_code=\"", daemon.code_name, "\"")}),
             1)
       << metrics->body;
   EXPECT_GE(SampleValue(metrics->body, "grpc_server_handled_total",
