@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "common/config/field_reader.h"
 #include "common/iso8601.h"
+#include "common/named_format.h"
 
 namespace paasta::config {
 namespace {
@@ -116,49 +117,6 @@ std::optional<ConfigValue> ReadYaml(const std::string& path, std::vector<Problem
   }
   problems->push_back({Problem::Severity::kError, position, "", "", std::string(message)});
   return std::nullopt;
-}
-
-// Formats deploy_group with {cluster}, {instance} and {service} as Python's
-// str.format would ("{{" and "}}" are literal braces).
-bool FormatDeployGroup(const std::string& pattern, const InstanceConfig& config, std::string* out,
-                       std::string* error) {
-  std::string result;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '{' && i + 1 < pattern.size() && pattern[i + 1] == '{') {
-      result.push_back('{');
-      ++i;
-    } else if (c == '}' && i + 1 < pattern.size() && pattern[i + 1] == '}') {
-      result.push_back('}');
-      ++i;
-    } else if (c == '{') {
-      const size_t close = pattern.find('}', i);
-      if (close == std::string::npos) {
-        *error = "has a \"{\" with no \"}\"";
-        return false;
-      }
-      const std::string field = pattern.substr(i + 1, close - i - 1);
-      if (field == "cluster") {
-        result += config.cluster;
-      } else if (field == "instance") {
-        result += config.instance;
-      } else if (field == "service") {
-        result += config.service;
-      } else {
-        *error = absl::StrCat("has an unknown placeholder {", field,
-                              "}: use {cluster}, {instance} or {service}");
-        return false;
-      }
-      i = close;
-    } else if (c == '}') {
-      *error = "has a \"}\" with no \"{\"";
-      return false;
-    } else {
-      result.push_back(c);
-    }
-  }
-  *out = std::move(result);
-  return true;
 }
 
 // A list of [location_type, value] pairs (deploy_blacklist, monitoring_blacklist).
@@ -349,11 +307,13 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
   config->deploy_group = absl::StrCat(config->cluster, ".", config->instance);
   std::string deploy_group;
   if (reader.String("deploy_group", &deploy_group)) {
-    std::string formatted, error;
-    if (FormatDeployGroup(deploy_group, *config, &formatted, &error)) {
-      config->deploy_group = formatted;
+    const absl::StatusOr<std::string> formatted = FormatNamed(
+        deploy_group,
+        {{"cluster", config->cluster}, {"instance", config->instance}, {"service", config->service}});
+    if (formatted.ok()) {
+      config->deploy_group = *formatted;
     } else {
-      reader.Error("deploy_group", absl::StrCat("\"", deploy_group, "\" ", error));
+      reader.Error("deploy_group", absl::StrCat("\"", deploy_group, "\" ", formatted.status().message()));
     }
   }
   config->branch = absl::StrCat(config->cluster, ".", config->instance);
