@@ -142,6 +142,16 @@ TEST_F(HacheckDrainTest, ExplicitExpirationAndExpiry) {
   EXPECT_FALSE(*(*method)->IsDraining(Task(31000)));
 }
 
+TEST_F(HacheckDrainTest, ZeroDelayStillLeavesTheTaskDownLongEnoughToBeSeen) {
+  auto method = CreateDrainMethod(
+      "hacheck", Params(absl::StrCat(R"({"delay": 0, "hacheck_port": )", server_.port(), "}")),
+      context_);
+  ASSERT_TRUE((*method)->Drain(Task(31000)).ok());
+  EXPECT_TRUE(absl::StrContains(*spool_.DownMessage("svc.main", 31000), "until 1795846202.000000"));
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(*(*method)->IsSafeToKill(Task(31000)));
+}
+
 TEST_F(HacheckDrainTest, TheNamespaceNamesTheSpoolEntry) {
   auto method = CreateDrainMethod("hacheck", HacheckParams(), context_);
   DrainTask canary = Task(31005);

@@ -62,8 +62,11 @@ absl::Status HacheckDrainMethod::Post(const DrainTask& task, const std::string& 
 }
 
 absl::Status HacheckDrainMethod::Drain(const DrainTask& task) {
-  const absl::Duration expiration =
+  absl::Duration expiration =
       params_.expiration > absl::ZeroDuration() ? params_.expiration : params_.delay * 10;
+  // With delay 0 the original's 10 x delay expired the down state as it was
+  // written, so no load balancer ever saw it: keep it a minute instead.
+  if (expiration <= absl::ZeroDuration()) expiration = absl::Seconds(60);
   const double until = absl::ToDoubleSeconds(context_.clock->Now() - absl::UnixEpoch() + expiration);
   return Post(task, absl::StrFormat("status=down&expiration=%.6f&reason=%s", until,
                                     UrlEncode("Drained by Paasta")));

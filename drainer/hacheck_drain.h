@@ -8,7 +8,8 @@
 //          "Service <name> in <state> state[ since <t>][ until <t>][: <reason>]"
 //
 // Parameters (drain_method_params): delay (s, default 60; the original's smartstack
-// default), hacheck_port (default 6666), expiration (s, default 10 x delay).
+// default), hacheck_port (default 6666), expiration (s, default 10 x delay, and
+// 60 when that is 0).
 // Safe to kill once the task is down and was marked down more than `delay` ago.
 #ifndef PAASTA_DRAINER_HACHECK_DRAIN_H_
 #define PAASTA_DRAINER_HACHECK_DRAIN_H_
