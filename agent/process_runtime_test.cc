@@ -1,0 +1,171 @@
+// The process runtime with real processes through the real paasta-task-shim.
+#include "agent/process_runtime.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/file_util.h"
+#include "common/testing/child_process.h"
+#include "gtest/gtest.h"
+
+namespace paasta::agent {
+namespace {
+
+std::string ShimPath() {
+  char resolved[PATH_MAX];
+  return ::realpath("agent/paasta-task-shim", resolved) != nullptr ? resolved : "";
+}
+
+class ProcessRuntimeTest : public ::testing::Test {
+ protected:
+  ProcessSpec Spec(const std::string& task_id, const std::string& command) {
+    ProcessSpec spec;
+    spec.task_id = task_id;
+    spec.sandbox_dir = absl::StrCat(root_, "/", task_id);
+    spec.work_dir = root_;
+    spec.argv = {"/bin/sh", "-c", command};
+    spec.env = {{"PORT", "31000"}, {"PAASTA_SERVICE", "svc"}};
+    return spec;
+  }
+
+  ProcessStatus WaitUntilEnded(ProcessRuntime& runtime, const ProcessHandle& handle) {
+    ProcessStatus status;
+    for (int i = 0; i < 500; ++i) {
+      status = runtime.Probe(handle);
+      if (status.state != ProcessStatus::State::kRunning) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return status;
+  }
+
+  void TearDown() override {
+    for (const auto& [controller, base] : cgroups_.v1_bases) ::rmdir(base.c_str());
+    if (!cgroups_.v2_base.empty()) ::rmdir(cgroups_.v2_base.c_str());
+  }
+
+  std::string root_ = testing::NewTempDir("runtime");
+  // Each test process gets its own cgroup base, so parallel tests do not meet.
+  CgroupSupport cgroups_ = DetectCgroups(absl::StrCat("paasta-test-", ::getpid()));
+  ProcessRuntime runtime_{ShimPath(), cgroups_};
+};
+
+TEST_F(ProcessRuntimeTest, RunsAndRecordsOutputAndExitStatus) {
+  ASSERT_FALSE(ShimPath().empty());
+  auto handle = runtime_.Launch(Spec("t1", "echo hello $PORT $PAASTA_SERVICE; pwd; echo oops >&2; exit 3"));
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  EXPECT_GT(handle->task_pid, 0);
+  EXPECT_GT(handle->task_start_ticks, 0u);
+  const ProcessStatus status = WaitUntilEnded(runtime_, *handle);
+  EXPECT_EQ(status.state, ProcessStatus::State::kExited);
+  EXPECT_EQ(status.exit_code, 3);
+  EXPECT_EQ(status.message, "exited with status 3");
+  EXPECT_EQ(*ReadFile(handle->sandbox_dir + "/stdout"), "hello 31000 svc\n" + root_ + "\n");
+  EXPECT_EQ(*ReadFile(handle->sandbox_dir + "/stderr"), "oops\n");
+  runtime_.Release(*handle);
+}
+
+TEST_F(ProcessRuntimeTest, ASignalToTheTaskReachesItsWholeProcessGroup) {
+  auto handle = runtime_.Launch(Spec("t2", "sleep 60 & echo $! > child.pid; wait"));
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  absl::StatusOr<std::string> child_text;
+  for (int i = 0; i < 200; ++i) {
+    child_text = ReadFile(root_ + "/child.pid");
+    if (child_text.ok() && !child_text->empty()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  int child = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*child_text), &child));
+  EXPECT_GT(ProcessStartTicks(child), 0u);
+  EXPECT_EQ(runtime_.Probe(*handle).state, ProcessStatus::State::kRunning);
+  runtime_.Signal(*handle, SIGTERM);
+  const ProcessStatus status = WaitUntilEnded(runtime_, *handle);
+  EXPECT_EQ(status.state, ProcessStatus::State::kExited);
+  EXPECT_EQ(status.signal, SIGTERM) << status.message;
+  for (int i = 0; i < 100 && ProcessStartTicks(child) != 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(ProcessStartTicks(child), 0u) << "the background sleep died with the group";
+  runtime_.Release(*handle);
+}
+
+TEST_F(ProcessRuntimeTest, AReusedPidIsNotTheTask) {
+  auto handle = runtime_.Launch(Spec("t3", "sleep 60"));
+  ASSERT_TRUE(handle.ok());
+  ProcessHandle stale = *handle;
+  // The same pids, started at other times: another process now has them.
+  stale.task_start_ticks += 1;
+  stale.shim_start_ticks += 1;
+  EXPECT_EQ(runtime_.Probe(stale).state, ProcessStatus::State::kGone);
+  runtime_.Signal(stale, SIGKILL);  // must not hit the live process
+  EXPECT_EQ(runtime_.Probe(*handle).state, ProcessStatus::State::kRunning);
+  runtime_.Kill(*handle);
+  EXPECT_EQ(WaitUntilEnded(runtime_, *handle).signal, SIGKILL);
+  runtime_.Release(*handle);
+}
+
+TEST_F(ProcessRuntimeTest, AProgramThatCannotRunExits127SayingWhy) {
+  ProcessSpec spec = Spec("t4", "");
+  spec.argv = {"/nonexistent/program"};
+  auto handle = runtime_.Launch(spec);
+  ASSERT_TRUE(handle.ok());
+  const ProcessStatus status = WaitUntilEnded(runtime_, *handle);
+  EXPECT_EQ(status.exit_code, 127);
+  EXPECT_TRUE(absl::StrContains(*ReadFile(handle->sandbox_dir + "/stderr"),
+                                "cannot run /nonexistent/program"));
+}
+
+TEST_F(ProcessRuntimeTest, TheMemoryLimitKillsATaskThatExceedsIt) {
+  if (cgroups_.mode == CgroupSupport::Mode::kNone) {
+    GTEST_SKIP() << "this host offers no cgroups (" << cgroups_.reason
+                 << "): tasks run without limits and say so";
+  }
+  ProcessSpec spec = Spec("t5", "");
+  spec.limits.mem_mb = 64;
+  // 200 MiB, touched page by page.
+  spec.argv = {"/usr/bin/python3", "-c", "x = bytearray(200 * 1024 * 1024); print('survived')"};
+  auto handle = runtime_.Launch(spec);
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  EXPECT_EQ(handle->limits_note, "");
+  const ProcessStatus status = WaitUntilEnded(runtime_, *handle);
+  EXPECT_EQ(status.state, ProcessStatus::State::kExited);
+  EXPECT_EQ(status.signal, SIGKILL) << status.message;
+  EXPECT_TRUE(status.oom_killed) << status.message;
+  EXPECT_EQ(*ReadFile(handle->sandbox_dir + "/stdout"), "");
+  runtime_.Release(*handle);
+
+  // The same allocation under a generous limit survives.
+  spec.task_id = "t6";
+  spec.sandbox_dir = root_ + "/t6";
+  spec.limits.mem_mb = 512;
+  handle = runtime_.Launch(spec);
+  ASSERT_TRUE(handle.ok());
+  EXPECT_EQ(WaitUntilEnded(runtime_, *handle).exit_code, 0);
+  EXPECT_EQ(*ReadFile(handle->sandbox_dir + "/stdout"), "survived\n");
+  runtime_.Release(*handle);
+}
+
+TEST_F(ProcessRuntimeTest, KillingTheCgroupLeavesNoDescendant) {
+  if (cgroups_.mode == CgroupSupport::Mode::kNone) {
+    GTEST_SKIP() << "this host offers no cgroups (" << cgroups_.reason << ")";
+  }
+  // A daemonizing descendant leaves the task's process group (setsid); the
+  // cgroup still holds it.
+  auto handle = runtime_.Launch(Spec("t7", "setsid sleep 60 & sleep 60"));
+  ASSERT_TRUE(handle.ok());
+  for (int i = 0; i < 100 && CgroupPids(handle->cgroup).size() < 3; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_GE(CgroupPids(handle->cgroup).size(), 3u);
+  runtime_.Kill(*handle);
+  WaitUntilEnded(runtime_, *handle);
+  for (int i = 0; i < 100 && !CgroupPids(handle->cgroup).empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(CgroupPids(handle->cgroup).empty());
+  runtime_.Release(*handle);
+}
+
+}  // namespace
+}  // namespace paasta::agent

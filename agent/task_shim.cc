@@ -1,0 +1,126 @@
+// paasta-task-shim: runs one task for the agent and outlives it.
+//
+//   paasta-task-shim --sandbox=DIR [--workdir=DIR] [--cgroup_procs=FILE ...] -- PROGRAM [ARGS...]
+//
+// It starts its own session (so the task survives an agent restart and an
+// agent's Ctrl-C does not reach it), opens <sandbox>/stdout and <sandbox>/stderr
+// for appending, and forks the task: the child makes its own process group,
+// joins every --cgroup_procs file before it execs (a task never runs
+// unlimited; if it cannot join, it exits 125 saying why), changes to --workdir
+// and execs PROGRAM with the shim's environment. The shim writes
+// <sandbox>/pids ("<shim pid> <task pid>"), waits for the task, and writes
+// <sandbox>/exit_status ("exited <code>" or "signaled <signal>"), both
+// atomically, so the agent can read them even after a restart.
+//
+// The agent stops a task by signalling its process group (the task pid).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+bool WriteAtomically(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ::fsync(fd);
+  ::close(fd);
+  return written && ::rename(temp.c_str(), path.c_str()) == 0;
+}
+
+void Fail(int fd, const std::string& message, int code) {
+  const std::string line = "paasta-task-shim: " + message + "\n";
+  if (::write(fd, line.data(), line.size()) < 0) {
+  }
+  _exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string sandbox, workdir;
+  std::vector<std::string> cgroup_procs;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.rfind("--sandbox=", 0) == 0) {
+      sandbox = arg.substr(10);
+    } else if (arg.rfind("--workdir=", 0) == 0) {
+      workdir = arg.substr(10);
+    } else if (arg.rfind("--cgroup_procs=", 0) == 0) {
+      cgroup_procs.push_back(arg.substr(15));
+    } else {
+      std::fprintf(stderr, "paasta-task-shim: unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (sandbox.empty() || i >= argc) {
+    std::fprintf(stderr,
+                 "usage: paasta-task-shim --sandbox=DIR [--workdir=DIR] [--cgroup_procs=FILE ...] "
+                 "-- PROGRAM [ARGS...]\n");
+    return 2;
+  }
+  ::setsid();
+  // The shim must not die with the agent's signals; the task gets them from
+  // the agent, addressed to its own process group.
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGTERM, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const int out = ::open((sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int err = ::open((sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0 || err < 0) {
+    std::fprintf(stderr, "paasta-task-shim: cannot open the sandbox %s: %s\n", sandbox.c_str(),
+                 std::strerror(errno));
+    return 2;
+  }
+
+  const pid_t child = ::fork();
+  if (child < 0) Fail(err, std::string("fork: ") + std::strerror(errno), 2);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    for (const std::string& procs : cgroup_procs) {
+      const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      const std::string pid = std::to_string(::getpid());
+      if (fd < 0 || ::write(fd, pid.data(), pid.size()) < 0) {
+        Fail(err, "cannot enter the task's cgroup (" + procs + "): " + std::strerror(errno), 125);
+      }
+      ::close(fd);
+    }
+    if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) {
+      Fail(err, "cannot change to " + workdir + ": " + std::strerror(errno), 125);
+    }
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, SIG_DFL);
+    ::execvp(argv[i], argv + i);
+    Fail(err, std::string("cannot run ") + argv[i] + ": " + std::strerror(errno), 127);
+  }
+
+  WriteAtomically(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + "\n");
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string result = WIFSIGNALED(status) ? "signaled " + std::to_string(WTERMSIG(status))
+                                                 : "exited " + std::to_string(WEXITSTATUS(status));
+  WriteAtomically(sandbox + "/exit_status", result + "\n");
+  return 0;
+}
