@@ -47,8 +47,16 @@ class ProcessRuntimeTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (const auto& [controller, base] : cgroups_.v1_bases) ::rmdir(base.c_str());
-    if (!cgroups_.v2_base.empty()) ::rmdir(cgroups_.v2_base.c_str());
+    // Every test's task cgroups, then the base folders.
+    std::vector<std::string> bases;
+    for (const auto& [controller, base] : cgroups_.v1_bases) bases.push_back(base);
+    if (!cgroups_.v2_base.empty()) bases.push_back(cgroups_.v2_base);
+    for (const std::string& base : bases) {
+      for (const char* task : {"t1", "t2", "t3", "t4", "t5", "t6", "t7"}) {
+        ::rmdir(absl::StrCat(base, "/", task).c_str());
+      }
+      ::rmdir(base.c_str());
+    }
   }
 
   std::string root_ = testing::NewTempDir("runtime");
