@@ -41,10 +41,13 @@ class RunningDaemon {
  public:
   explicit RunningDaemon(const std::string& binary) {
     dir_ = paasta::testing::NewTempDir("daemon");
-    auto child = ChildProcess::Start({binary, "--grpc_listen=127.0.0.1:0",
-                                      "--metrics_listen=127.0.0.1:0",
-                                      "--ports_file=" + dir_ + "/ports.json"},
-                                     dir_ + "/output");
+    std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0",
+                                     "--metrics_listen=127.0.0.1:0",
+                                     "--ports_file=" + dir_ + "/ports.json"};
+    // Every daemon gets its own state under the test's folder.
+    if (absl::StrContains(binary, "paasta-agent")) argv.push_back("--state_dir=" + dir_ + "/agent");
+    if (absl::StrContains(binary, "paasta-generator")) argv.push_back("--soa_dir=" + dir_ + "/soa");
+    auto child = ChildProcess::Start(argv, dir_ + "/output");
     if (!child.ok()) return;
     process_ = std::move(*child);
     const auto ports = paasta::testing::WaitForFile(dir_ + "/ports.json", absl::Seconds(30));

@@ -47,7 +47,20 @@ struct DaemonCase {
   grpc::StatusCode code = grpc::StatusCode::UNIMPLEMENTED;
   std::string code_name = "Unimplemented";
   std::string message;
+  // Flags the daemon needs beyond its addresses; "$DIR" is the test's folder.
+  std::vector<std::string> extra_flags;
 };
+
+std::vector<std::string> DaemonArgv(const DaemonCase& daemon, const std::string& dir,
+                                    std::vector<std::string> argv) {
+  argv.insert(argv.begin(), daemon.binary);
+  for (std::string flag : daemon.extra_flags) {
+    const size_t at = flag.find("$DIR");
+    if (at != std::string::npos) flag.replace(at, 4, dir);
+    argv.push_back(flag);
+  }
+  return argv;
+}
 
 // Test failures name the daemon, not the struct's bytes.
 void PrintTo(const DaemonCase& daemon, std::ostream* os) { *os << daemon.binary; }
@@ -66,7 +79,9 @@ std::function<grpc::Status(const std::shared_ptr<grpc::Channel>&, grpc::ClientCo
 std::vector<DaemonCase> Cases() {
   using namespace paasta::v1;
   return {
-      {"agent/paasta-agent", "paasta.v1.Agent", "PutApp", Call(&Agent::Stub::PutApp)},
+      {"agent/paasta-agent", "paasta.v1.Agent", "PutApp", Call(&Agent::Stub::PutApp),
+       grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument", "app.id is required",
+       {"--state_dir=$DIR/agent", "--cgroup_name=paasta-daemons-test"}},
       {"deployer/generator/paasta-generator", "paasta.v1.Generator", "ListDeployments",
        Call(&Generator::Stub::ListDeployments), grpc::StatusCode::INVALID_ARGUMENT,
        "InvalidArgument",
@@ -108,8 +123,9 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
   const std::string dir = paasta::testing::NewTempDir("daemon");
   const std::string ports_file = dir + "/ports.json";
   auto child = ChildProcess::Start(
-      {daemon.binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-       "--ports_file=" + ports_file},
+      DaemonArgv(daemon, dir,
+                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                  "--ports_file=" + ports_file}),
       dir + "/output.log");
   ASSERT_TRUE(child.ok()) << child.status();
   ChildProcess& process = **child;
@@ -189,17 +205,18 @@ TEST_P(DaemonTest, RefusesToStartOnATakenPortAndSaysWhich) {
   const DaemonCase& daemon = GetParam();
   const std::string dir = paasta::testing::NewTempDir("taken");
   // The first instance takes a port; a second one on the same port must fail.
-  auto first = ChildProcess::Start({daemon.binary, "--grpc_listen=127.0.0.1:0",
-                                    "--metrics_listen=127.0.0.1:0",
-                                    "--ports_file=" + dir + "/ports.json"},
-                                   dir + "/first.log");
+  auto first = ChildProcess::Start(
+      DaemonArgv(daemon, dir,
+                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                  "--ports_file=" + dir + "/ports.json"}),
+      dir + "/first.log");
   ASSERT_TRUE(first.ok());
   const auto ports_text = paasta::testing::WaitForFile(dir + "/ports.json", absl::Seconds(30));
   ASSERT_TRUE(ports_text.ok()) << ports_text.status();
   const std::string taken = nlohmann::json::parse(*ports_text).at("metrics");
 
   auto second = ChildProcess::Start(
-      {daemon.binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=" + taken},
+      DaemonArgv(daemon, dir, {"--grpc_listen=127.0.0.1:0", "--metrics_listen=" + taken}),
       dir + "/second.log");
   ASSERT_TRUE(second.ok());
   const auto wait_status = (*second)->Wait(absl::Seconds(10));
