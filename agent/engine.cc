@@ -1,6 +1,8 @@
 #include "agent/engine.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "agent/docker_args.h"
 #include "common/file_util.h"
 #include "common/git/git_repository.h"
 #include "google/protobuf/util/time_util.h"
@@ -114,7 +117,46 @@ absl::Status ValidateApp(const v1::AppDefinition& app) {
   return absl::OkStatus();
 }
 
+// Runs a command without waiting for it (double fork: no zombie is left).
+void RunDetached(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::fork() == 0) {
+      ::execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    _exit(0);
+  }
+  if (child > 0) ::waitpid(child, nullptr, 0);
+}
+
 }  // namespace
+
+bool DockerEngineAvailable() {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::execlp("docker", "docker", "info", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (child < 0) return false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  int status = 0;
+  while (::waitpid(child, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 absl::Duration LaunchDelay(const v1::AppDefinition& app, int failures) {
   if (failures <= 0) return absl::ZeroDuration();
@@ -330,7 +372,24 @@ Engine::Launch Engine::StageTask(const std::string& app_id, const std::string& r
   launch.spec.env = env;
   const std::string& cmd = app != nullptr ? app->cmd() : run->request().cmd();
   const auto& args = app != nullptr ? app->args() : run->request().args();
-  if (!cmd.empty()) {
+  const v1::Container& container = app != nullptr ? app->container() : run->request().container();
+  if (options_.docker_available && !container.docker().image().empty()) {
+    // In a container: `docker run` attached, under the shim like any process.
+    DockerTask docker;
+    docker.task_id = id;
+    docker.app_id = app_id;
+    docker.cpus = app != nullptr ? app->cpus() : run->request().cpus();
+    docker.mem = app != nullptr ? app->mem() : run->request().mem();
+    docker.container = container;
+    for (uint32_t port : view.ports()) docker.host_ports.push_back(static_cast<int>(port));
+    docker.env = env;
+    docker.sandbox_dir = view.sandbox_dir();
+    docker.cmd = cmd;
+    docker.args.assign(args.begin(), args.end());
+    launch.spec.argv = DockerRunArgs(docker);
+    task.record.set_container_name(ContainerName(id));
+    Persist(task);
+  } else if (!cmd.empty()) {
     launch.spec.argv = {"/bin/sh", "-c", cmd};
   } else {
     launch.spec.argv.assign(args.begin(), args.end());
@@ -478,6 +537,10 @@ void Engine::RequestKill(LiveTask& task, bool scale_down, std::vector<v1::TaskEv
   task.record.set_scale_down(scale_down);
   *task.record.mutable_kill_requested_at() = ToProto(clock_->Now());
   if (task.record.task_pid() != 0) runtime_->Signal(HandleOf(task.record), SIGTERM);
+  // A container stops through Docker (the docker CLI the shim runs is only a client).
+  if (!task.record.container_name().empty()) {
+    RunDetached({"docker", "kill", "--signal=SIGTERM", task.record.container_name()});
+  }
   task.record.mutable_task()->set_state(v1::TASK_STATE_KILLING);
   Persist(task);
   events->push_back(Event(v1::TASK_EVENT_TYPE_STATE_CHANGED, TaskView(task)));
@@ -503,6 +566,9 @@ void Engine::Tick() {
       if (task.record.kill_requested() &&
           now - FromProto(task.record.kill_requested_at()) >= options_.kill_grace) {
         runtime_->Kill(handle);
+        if (!task.record.container_name().empty()) {
+          RunDetached({"docker", "kill", task.record.container_name()});
+        }
       }
       if (ticks_ % 25 == 0) {
         RotateIfLarge(task.record.task().sandbox_dir() + "/stdout", options_.max_output_bytes);

@@ -57,7 +57,13 @@ struct EngineOptions {
   int64_t max_output_bytes = 10 * 1024 * 1024;
   // How much of a run's output its record keeps.
   size_t output_tail_bytes = 4096;
+  // A Docker engine answers: apps that name an image run in containers.
+  // Otherwise they run as processes in a checkout of their commit.
+  bool docker_available = false;
 };
+
+// True if `docker info` succeeds within a few seconds.
+bool DockerEngineAvailable();
 
 // The relaunch delay after `failures` failures in a row: backoff x
 // factor^(failures - 1), capped at max_launch_delay; 0 without failures.

@@ -3,6 +3,7 @@
 #include "agent/engine.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -16,6 +17,7 @@
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "common/testing/child_process.h"
+#include "common/testing/git_repo.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
@@ -62,7 +64,7 @@ class EngineTest : public ::testing::Test {
     for (const auto& [controller, base] : cgroups_.v1_bases) ::rmdir(base.c_str());
   }
 
-  void StartEngine() {
+  void StartEngine(const std::function<void(EngineOptions&)>& adjust = nullptr) {
     auto store = Store::Open(dir_ + "/agent.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -71,8 +73,16 @@ class EngineTest : public ::testing::Test {
     options.git_cache_dir = dir_ + "/git";
     options.tick = absl::Milliseconds(50);
     options.kill_grace = absl::Seconds(2);
+    if (adjust) adjust(options);
     engine_ = std::make_unique<Engine>(options, runtime_.get(), store_.get(), &clock_);
     ASSERT_TRUE(engine_->Start().ok());
+  }
+
+  void RestartEngine(const std::function<void(EngineOptions&)>& adjust) {
+    engine_->Stop();
+    engine_.reset();
+    store_.reset();
+    StartEngine(adjust);
   }
 
   v1::AppDefinition ServerApp(const std::string& id, int instances) {
@@ -292,6 +302,74 @@ TEST_F(EngineTest, OneOffRunsRecordTheirEndAndAreExclusivePerJob) {
   EXPECT_EQ(run.output_tail(), "rendered hello\n");
   EXPECT_TRUE(engine_->RunTask(second).ok()) << "the first run ended";
   EXPECT_EQ(engine_->GetRun("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, ATaskRunsInACheckoutOfItsDeployedCommit) {
+  const std::string repo = dir_ + "/repo";
+  testing::InitRepo(repo);
+  const std::string sha = testing::CommitFiles(repo, {{"version.txt", "v7\n"}}, "v7");
+  testing::CommitFiles(repo, {{"version.txt", "v8\n"}}, "v8");  // HEAD moves on
+  v1::AppDefinition app = ServerApp("versioned.main.git1.config1", 1);
+  app.set_cmd("VERSION=$(cat version.txt) exec " + server_);
+  app.mutable_source()->set_git_url(repo);
+  app.mutable_source()->set_git_sha(sha);
+  ASSERT_TRUE(engine_->PutApp(app).ok());
+  ASSERT_TRUE(WaitFor([&] { return App(app.id()).tasks_healthy() == 1; })) << App(app.id()).DebugString();
+  const v1::Task task = App(app.id()).tasks(0);
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", task.ports(0), "/");
+  const auto response = HttpFetch(request);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->body, absl::StrCat("version=v7 task=", task.id())) << "the deployed commit, not HEAD";
+}
+
+TEST_F(EngineTest, OutputIsRotatedPastItsLimit) {
+  RestartEngine([](EngineOptions& options) { options.max_output_bytes = 2000; });
+  v1::AppDefinition app;
+  app.set_id("chatty.main.git1.config1");
+  app.set_instances(1);
+  app.set_cmd("while true; do echo 0123456789012345678901234567890123456789; sleep 0.005; done");
+  ASSERT_TRUE(engine_->PutApp(app).ok());
+  ASSERT_TRUE(WaitFor([&] { return App(app.id()).tasks_running() == 1; }));
+  const std::string sandbox = App(app.id()).tasks(0).sandbox_dir();
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(sandbox + "/stdout.1").ok(); })) << "rotated once";
+  ASSERT_TRUE(WaitFor([&] {
+    const auto current = ReadFile(sandbox + "/stdout");
+    return current.ok() && current->size() < 2000 + 4096;
+  }));
+}
+
+TEST_F(EngineTest, AppsNamingAnImageRunThroughTheDockerCliWhenAnEngineAnswers) {
+  // No Docker engine runs here: a stand-in `docker` on the task's PATH records
+  // the arguments the agent gives it (their exact list is checked in
+  // docker_args_test).
+  RestartEngine([](EngineOptions& options) { options.docker_available = true; });
+  const std::string bin = dir_ + "/bin";
+  ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFileAtomically(bin + "/docker", "#!/bin/sh\necho \"$@\" > " + dir_ +
+                                                       "/docker-args\nexec sleep 60\n")
+                  .ok());
+  ASSERT_EQ(::chmod((bin + "/docker").c_str(), 0755), 0);
+  v1::AppDefinition app;
+  app.set_id("boxed.main.git1.config1");
+  app.set_instances(1);
+  app.set_cmd("python3 server.py");
+  app.set_mem(512);
+  (*app.mutable_env())["PATH"] = bin + ":/usr/bin:/bin";
+  app.mutable_container()->mutable_docker()->set_image("registry.local/services-boxed:paasta-abc");
+  app.mutable_container()->mutable_docker()->set_network(v1::NETWORK_MODE_BRIDGE);
+  v1::PortMapping* mapping = app.mutable_container()->mutable_docker()->add_port_mappings();
+  mapping->set_container_port(8888);
+  ASSERT_TRUE(engine_->PutApp(app).ok());
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(dir_ + "/docker-args").ok(); }));
+  const v1::Task task = App(app.id()).tasks(0);
+  const std::string args = *ReadFile(dir_ + "/docker-args");
+  EXPECT_TRUE(absl::StartsWith(args, absl::StrCat("run --rm --name=paasta-", task.id()))) << args;
+  EXPECT_TRUE(absl::StrContains(args, absl::StrCat("--publish=", task.ports(0), ":8888"))) << args;
+  EXPECT_TRUE(absl::StrContains(args, "--memory=512m")) << args;
+  EXPECT_TRUE(absl::StrContains(args, absl::StrCat("--env=MESOS_TASK_ID=", task.id()))) << args;
+  EXPECT_TRUE(absl::StrContains(args, "registry.local/services-boxed:paasta-abc /bin/sh -c python3 server.py"))
+      << args;
 }
 
 TEST_F(EngineTest, BadDefinitionsAreRefusedNamingTheField) {

@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, cgroup_name, "paasta-agent",
           "The cgroup (under the agent's own) that holds the tasks' cgroups");
 ABSL_FLAG(absl::Duration, kill_grace, absl::Seconds(5), "SIGTERM, then SIGKILL after this");
 ABSL_FLAG(absl::Duration, tick, absl::Milliseconds(200), "Time between supervision passes");
+ABSL_FLAG(std::string, docker, "auto",
+          "auto: run apps that name an image in Docker when an engine answers; never: always run "
+          "processes in a checkout of their commit");
 
 namespace {
 
@@ -79,6 +82,11 @@ int main(int argc, char** argv) {
   options.host = absl::GetFlag(FLAGS_host);
   options.kill_grace = absl::GetFlag(FLAGS_kill_grace);
   options.tick = absl::GetFlag(FLAGS_tick);
+  options.docker_available =
+      absl::GetFlag(FLAGS_docker) == "auto" && paasta::agent::DockerEngineAvailable();
+  spdlog::info("runtime: {}", options.docker_available
+                                  ? "Docker for apps that name an image, processes otherwise"
+                                  : "processes (no Docker engine answers, or --docker=never)");
   paasta::agent::Engine engine(options, &runtime, store->get(), &clock);
   if (absl::Status started = engine.Start(); !started.ok()) {
     spdlog::error("paasta-agent cannot start: {}", started.ToString());
