@@ -18,15 +18,15 @@ daemons=(
   monitor/paasta-monitor
   smartstack/paasta-smartstack
 )
-targets=(//cli:paasta)
+targets=(//cli:paasta //agent:paasta-task-shim)
 for d in "${daemons[@]}"; do targets+=("//${d%/*}:${d##*/}"); done
 bazel build "${targets[@]}"
 bazel shutdown  # the Bazel server is not needed while the platform runs
 
 state=${PAASTA_STATE_DIR:-$PWD/.paasta}
-mkdir -p "$state/bin" "$state/logs"
+mkdir -p "$state/bin" "$state/logs" "$state/soa" "$state/agent" "$state/git-cache"
 # Run copies, so that a rebuild never replaces a binary under a running daemon.
-for d in "${daemons[@]}" cli/paasta; do install -m 0755 "bazel-bin/$d" "$state/bin/"; done
+for d in "${daemons[@]}" cli/paasta agent/paasta-task-shim; do install -m 0755 "bazel-bin/$d" "$state/bin/"; done
 paasta="$state/bin/paasta"
 
 pids=()
@@ -42,9 +42,15 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# Each daemon's state lives in the state folder.
+declare -A flags=(
+  [paasta-agent]="--state_dir=$state/agent"
+  [paasta-generator]="--soa_dir=$state/soa --git_cache_dir=$state/git-cache"
+)
 for d in "${daemons[@]}"; do
   name=${d##*/}
-  "$state/bin/$name" >>"$state/logs/$name.log" 2>&1 &
+  # shellcheck disable=SC2086
+  "$state/bin/$name" ${flags[$name]:-} >>"$state/logs/$name.log" 2>&1 &
   pids+=($!)
 done
 
