@@ -242,6 +242,11 @@ void RemoveTaskCgroup(const TaskCgroup& cgroup) {
   for (const std::string& dir : cgroup.dirs) ::rmdir(dir.c_str());
 }
 
+void RemoveCgroupBases(const CgroupSupport& support) {
+  for (const auto& [controller, base] : support.v1_bases) ::rmdir(base.c_str());
+  if (!support.v2_base.empty()) ::rmdir(support.v2_base.c_str());
+}
+
 bool CgroupOomKilled(const TaskCgroup& cgroup) {
   for (const std::string& dir : cgroup.dirs) {
     for (const char* file : {"/memory.oom_control", "/memory.events"}) {

@@ -70,6 +70,10 @@ void KillTaskCgroup(const TaskCgroup& cgroup);
 // Removes the task's folders (after its processes are gone).
 void RemoveTaskCgroup(const TaskCgroup& cgroup);
 
+// Removes the base folder(s) DetectCgroups made, if no task cgroup is left in
+// them (on a clean shutdown with tasks still running they stay).
+void RemoveCgroupBases(const CgroupSupport& support);
+
 // True if the task's cgroup recorded an out-of-memory kill.
 bool CgroupOomKilled(const TaskCgroup& cgroup);
 

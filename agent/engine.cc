@@ -219,15 +219,17 @@ absl::Status Engine::Load() {
       const std::vector<std::string> parts =
           pids.ok() ? absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ') : std::vector<std::string>{};
       int shim = 0, pid = 0;
+      uint64_t ticks = 0;
       const absl::StatusOr<std::string> environ =
-          parts.size() == 2 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid)
+          parts.size() == 3 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid) &&
+                  absl::SimpleAtoi(parts[2], &ticks) && ProcessStartTicks(pid) == ticks
               ? ReadFile(absl::StrCat("/proc/", pid, "/environ"))
               : absl::NotFoundError("");
       if (environ.ok() && absl::StrContains(*environ, absl::StrCat("MESOS_TASK_ID=", id, std::string(1, '\0')))) {
         record.set_shim_pid(shim);
         record.set_shim_start_ticks(ProcessStartTicks(shim));
         record.set_task_pid(pid);
-        record.set_task_start_ticks(ProcessStartTicks(pid));
+        record.set_task_start_ticks(ticks);
         record.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
       } else {
         store_->DeleteTask(id).IgnoreError();

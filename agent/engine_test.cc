@@ -61,7 +61,7 @@ class EngineTest : public ::testing::Test {
       WaitFor([&] { return engine_->ListTasks("")->empty(); }, absl::Seconds(10));
       engine_->Stop();
     }
-    for (const auto& [controller, base] : cgroups_.v1_bases) ::rmdir(base.c_str());
+    RemoveCgroupBases(cgroups_);
   }
 
   void StartEngine(const std::function<void(EngineOptions&)>& adjust = nullptr) {

@@ -109,5 +109,6 @@ int main(int argc, char** argv) {
   metrics.join();
   // Tasks keep running: the next start finds them again.
   engine.Stop();
+  paasta::agent::RemoveCgroupBases(cgroups);
   return exit_code;
 }

@@ -100,15 +100,15 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   handle.shim_pid = shim;
   handle.shim_start_ticks = ProcessStartTicks(shim);
 
-  // The shim writes "<shim pid> <task pid>" once the task is forked.
+  // The shim writes "<shim pid> <task pid> <task start ticks>" before the task execs.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     absl::StatusOr<std::string> pids = ReadFile(pids_file);
     if (pids.ok()) {
       const std::vector<absl::string_view> parts =
           absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ');
-      if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &handle.task_pid)) {
-        handle.task_start_ticks = ProcessStartTicks(handle.task_pid);
+      if (parts.size() == 3 && absl::SimpleAtoi(parts[1], &handle.task_pid) &&
+          absl::SimpleAtoi(parts[2], &handle.task_start_ticks)) {
         return handle;
       }
     }

@@ -55,8 +55,8 @@ class ProcessRuntimeTest : public ::testing::Test {
       for (const char* task : {"t1", "t2", "t3", "t4", "t5", "t6", "t7"}) {
         ::rmdir(absl::StrCat(base, "/", task).c_str());
       }
-      ::rmdir(base.c_str());
     }
+    RemoveCgroupBases(cgroups_);
   }
 
   std::string root_ = testing::NewTempDir("runtime");

@@ -8,7 +8,8 @@
 // joins every --cgroup_procs file before it execs (a task never runs
 // unlimited; if it cannot join, it exits 125 saying why), changes to --workdir
 // and execs PROGRAM with the shim's environment. The shim writes
-// <sandbox>/pids ("<shim pid> <task pid>"), waits for the task, and writes
+// <sandbox>/pids ("<shim pid> <task pid> <task start ticks>") before the task
+// execs, waits for the task, and writes
 // <sandbox>/exit_status ("exited <code>" or "signaled <signal>"), both
 // atomically, so the agent can read them even after a restart.
 //
@@ -20,6 +21,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -34,6 +36,27 @@ bool WriteAtomically(const std::string& path, const std::string& content) {
   ::fsync(fd);
   ::close(fd);
   return written && ::rename(temp.c_str(), path.c_str()) == 0;
+}
+
+// Field 22 of /proc/<pid>/stat (the start time in clock ticks), 0 if unknown.
+unsigned long long StartTicks(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+  FILE* file = std::fopen(path, "r");
+  if (file == nullptr) return 0;
+  char buffer[1024] = {};
+  const size_t length = std::fread(buffer, 1, sizeof(buffer) - 1, file);
+  std::fclose(file);
+  const std::string stat(buffer, length);
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  // After "pid (comm) ", the state is field 3; starttime is field 22.
+  size_t position = close + 2;
+  for (int field = 3; field < 22 && position != std::string::npos; ++field) {
+    position = stat.find(' ', position);
+    if (position != std::string::npos) ++position;
+  }
+  return position == std::string::npos ? 0 : std::strtoull(stat.c_str() + position, nullptr, 10);
 }
 
 void Fail(int fd, const std::string& message, int code) {
@@ -88,9 +111,18 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // The child waits on this pipe until the shim has recorded its start time, so
+  // even a task that exits at once is known by pid and start time.
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) Fail(err, std::string("pipe: ") + std::strerror(errno), 2);
   const pid_t child = ::fork();
   if (child < 0) Fail(err, std::string("fork: ") + std::strerror(errno), 2);
   if (child == 0) {
+    ::close(gate[1]);
+    char go = 0;
+    while (::read(gate[0], &go, 1) < 0 && errno == EINTR) {
+    }
+    ::close(gate[0]);
     ::setpgid(0, 0);
     for (const std::string& procs : cgroup_procs) {
       const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
@@ -115,7 +147,10 @@ int main(int argc, char** argv) {
     Fail(err, std::string("cannot run ") + argv[i] + ": " + std::strerror(errno), 127);
   }
 
-  WriteAtomically(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + "\n");
+  ::close(gate[0]);
+  WriteAtomically(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + " " +
+                                         std::to_string(StartTicks(child)) + "\n");
+  ::close(gate[1]);  // the child goes on
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
