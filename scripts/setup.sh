@@ -12,7 +12,7 @@ PACKAGES=(
   # Configuration, metrics, logging, CLI parsing, JSON.
   libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   # Git, state, HTTP client and server.
-  libgit2-dev libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev
+  libgit2-dev libsqlite3-dev libcurl4-openssl-dev libcivetweb-dev libssl-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # The one-machine cluster's runtime peers and the example services.
