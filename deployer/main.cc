@@ -1,24 +1,71 @@
-// paasta-deployer: the Marathon deployer: composes apps and bounces them safely.
-//
-// Its RPCs land with issue 06; until then the generated base class answers
-// UNIMPLEMENTED and the bootstrap says so in the status message.
+// paasta-deployer: the Marathon deployer. Every --interval (and at once on
+// Reconcile) it composes every marathon instance's app and takes one safe bounce
+// step on the orchestrator, draining old tasks through the drainer.
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/notification.h"
 #include "common/addresses.h"
+#include "common/clock.h"
+#include "common/config/soa_loader.h"
+#include "common/config/system_config.h"
 #include "common/server/daemon.h"
 #include "common/server/daemon_flags.h"
-#include "protos/deployer.grpc.pb.h"
+#include "deployer/agent_orchestrator.h"
+#include "deployer/deployer.h"
+#include "deployer/deployer_service.h"
+#include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, paasta::kDeployerAddresses.grpc, "host:port to serve gRPC on");
 ABSL_FLAG(std::string, metrics_listen, paasta::kDeployerAddresses.metrics,
           "host:port to serve Prometheus metrics on (/metrics)");
+ABSL_FLAG(std::string, soa_dir, paasta::config::DefaultSoaDir(),
+          "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
+ABSL_FLAG(std::string, system_config_dir, paasta::config::DefaultSystemConfigDir(),
+          "The system config folder (default: $PAASTA_SYSTEM_CONFIG_DIR or /etc/paasta)");
+ABSL_FLAG(std::string, cluster, "", "The cluster to deploy (default: the system config's cluster)");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(10), "Time between two passes over every instance");
+ABSL_FLAG(std::string, agent, paasta::kAgentAddresses.grpc, "host:port of paasta-agent");
+ABSL_FLAG(std::string, drainer, paasta::kDrainerAddresses.grpc, "host:port of paasta-drainer");
 
 int main(int argc, char** argv) {
-  paasta::ParseDaemonFlags(argc, argv, "paasta-deployer", "the Marathon deployer: composes apps and bounces them safely.");
+  paasta::ParseDaemonFlags(argc, argv, "paasta-deployer",
+                           "the Marathon deployer: composes apps and bounces them safely.");
   paasta::Daemon daemon(paasta::DaemonOptionsFromFlags("paasta-deployer", absl::GetFlag(FLAGS_grpc_listen),
                                                        absl::GetFlag(FLAGS_metrics_listen)));
-  paasta::v1::Deployer::Service service;
+  const std::string system_dir = absl::GetFlag(FLAGS_system_config_dir);
+  if (absl::StatusOr<paasta::config::SystemConfig> system = paasta::config::LoadSystemConfig(system_dir);
+      system.ok() && system->marathon.has_value()) {
+    spdlog::error(
+        "paasta-deployer cannot start: {} sets marathon_config, and this build deploys only to the "
+        "agent (the Marathon orchestrator is not built yet); remove marathon_config to use the agent",
+        system_dir);
+    return 1;
+  }
+  paasta::deployer::AgentOrchestrator orchestrator(absl::GetFlag(FLAGS_agent));
+  paasta::deployer::DrainerClient drainer(absl::GetFlag(FLAGS_drainer));
+  paasta::RealClock clock;
+  paasta::deployer::DeployerOptions options;
+  options.soa_dir = absl::GetFlag(FLAGS_soa_dir);
+  options.system_config_dir = system_dir;
+  options.cluster = absl::GetFlag(FLAGS_cluster);
+  paasta::deployer::Deployer deployer(options, &orchestrator, &drainer, &clock);
+  paasta::deployer::DeployerService service(deployer, daemon.metrics());
   daemon.AddService(&service);
-  return daemon.Run();
+  if (absl::Status started = daemon.Start(); !started.ok()) {
+    spdlog::error("paasta-deployer cannot start: {}", started.ToString());
+    return 1;
+  }
+  absl::Notification stop;
+  std::thread loop([&] {
+    const absl::Duration interval = absl::GetFlag(FLAGS_interval);
+    do {
+      service.RunPass();
+    } while (!stop.WaitForNotificationWithTimeout(interval));
+  });
+  const int exit_code = daemon.WaitForShutdown();
+  stop.Notify();
+  loop.join();
+  return exit_code;
 }

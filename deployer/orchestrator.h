@@ -8,6 +8,7 @@
 #ifndef PAASTA_DEPLOYER_ORCHESTRATOR_H_
 #define PAASTA_DEPLOYER_ORCHESTRATOR_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +39,12 @@ struct OrchestratorApp {
   int64_t instances = 0;
   bool has_health_checks = false;
   std::vector<OrchestratorTask> tasks;
+  // The app's labels (the deployer marks emergency stops with one).
+  std::map<std::string, std::string> labels;
 };
+
+// The label an emergency-stopped app carries until the next deploy (a new app).
+inline constexpr char kEmergencyStopLabel[] = "paasta.emergency_stopped";
 
 class Orchestrator {
  public:
@@ -50,6 +56,9 @@ class Orchestrator {
   virtual absl::Status DeleteApp(const std::string& app_id) = 0;
   // Kills tasks; with `scale` their apps' counts drop so they are not replaced.
   virtual absl::Status KillTasks(const std::vector<std::string>& task_ids, bool scale) = 0;
+  // Sets a label on an app (the app is otherwise unchanged).
+  virtual absl::Status SetLabel(const std::string& app_id, const std::string& key,
+                                const std::string& value) = 0;
 };
 
 // What the drainer needs to know about a task.

@@ -42,6 +42,10 @@ class FakeOrchestrator : public Orchestrator {
     deleted.push_back(id);
     return absl::OkStatus();
   }
+  absl::Status SetLabel(const std::string& id, const std::string& key, const std::string& value) override {
+    apps[id].labels[key] = value;
+    return absl::OkStatus();
+  }
   absl::Status KillTasks(const std::vector<std::string>& ids, bool scale) override {
     for (auto& [id, app] : apps) {
       for (const std::string& task : ids) {

@@ -87,8 +87,10 @@ std::vector<DaemonCase> Cases() {
        "InvalidArgument",
        "service name \"\" is not allowed: use lowercase letters, digits, \"_\" and \"-\", "
        "starting with a letter or digit, at most 63 characters"},
-      {"deployer/paasta-deployer", "paasta.v1.Deployer", "ListInstances",
-       Call(&Deployer::Stub::ListInstances)},
+      {"deployer/paasta-deployer", "paasta.v1.Deployer", "EmergencyStop",
+       Call(&Deployer::Stub::EmergencyStop), grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument",
+       "instance.service and instance.instance are required",
+       {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc"}},
       {"scheduler-bridge/paasta-scheduler-bridge", "paasta.v1.SchedulerBridge", "ListJobs",
        Call(&SchedulerBridge::Stub::ListJobs)},
       {"drainer/paasta-drainer", "paasta.v1.Drainer", "IsDraining",
