@@ -1,5 +1,6 @@
 #include "deployer/deployer.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/deployments.h"
 #include "common/config/soa_loader.h"
@@ -117,6 +118,12 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       }
       if (!config_error.empty()) {
         status.set_last_error(absl::StrCat("bad config, the running app is left as it is: ", config_error));
+        finish(status);
+        continue;
+      }
+      if (!deployments.ok() && absl::IsNotFound(deployments.status())) {
+        // No deployments.json at all: nothing was ever marked for deployment.
+        status.set_last_action("not deployed yet");
         finish(status);
         continue;
       }
