@@ -1,6 +1,7 @@
 // paasta-deployer: the Marathon deployer. Every --interval (and at once on
 // Reconcile) it composes every marathon instance's app and takes one safe bounce
 // step on the orchestrator, draining old tasks through the drainer.
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "deployer/agent_orchestrator.h"
 #include "deployer/deployer.h"
 #include "deployer/deployer_service.h"
+#include "deployer/marathon_orchestrator.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, grpc_listen, paasta::kDeployerAddresses.grpc, "host:port to serve gRPC on");
@@ -35,22 +37,24 @@ int main(int argc, char** argv) {
   paasta::Daemon daemon(paasta::DaemonOptionsFromFlags("paasta-deployer", absl::GetFlag(FLAGS_grpc_listen),
                                                        absl::GetFlag(FLAGS_metrics_listen)));
   const std::string system_dir = absl::GetFlag(FLAGS_system_config_dir);
+  // The system config chooses the engine: Marathon when it has marathon_config,
+  // else the agent on this machine.
+  std::unique_ptr<paasta::deployer::Orchestrator> orchestrator;
   if (absl::StatusOr<paasta::config::SystemConfig> system = paasta::config::LoadSystemConfig(system_dir);
       system.ok() && system->marathon.has_value()) {
-    spdlog::error(
-        "paasta-deployer cannot start: {} sets marathon_config, and this build deploys only to the "
-        "agent (the Marathon orchestrator is not built yet); remove marathon_config to use the agent",
-        system_dir);
-    return 1;
+    spdlog::info("deploying to Marathon at {} (marathon_config in {})", system->marathon->url, system_dir);
+    orchestrator = std::make_unique<paasta::deployer::MarathonOrchestrator>(*system->marathon);
+  } else {
+    spdlog::info("deploying to the agent at {}", absl::GetFlag(FLAGS_agent));
+    orchestrator = std::make_unique<paasta::deployer::AgentOrchestrator>(absl::GetFlag(FLAGS_agent));
   }
-  paasta::deployer::AgentOrchestrator orchestrator(absl::GetFlag(FLAGS_agent));
   paasta::deployer::DrainerClient drainer(absl::GetFlag(FLAGS_drainer));
   paasta::RealClock clock;
   paasta::deployer::DeployerOptions options;
   options.soa_dir = absl::GetFlag(FLAGS_soa_dir);
   options.system_config_dir = system_dir;
   options.cluster = absl::GetFlag(FLAGS_cluster);
-  paasta::deployer::Deployer deployer(options, &orchestrator, &drainer, &clock);
+  paasta::deployer::Deployer deployer(options, orchestrator.get(), &drainer, &clock);
   paasta::deployer::DeployerService service(deployer, daemon.metrics());
   daemon.AddService(&service);
   if (absl::Status started = daemon.Start(); !started.ok()) {

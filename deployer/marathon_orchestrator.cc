@@ -1,0 +1,210 @@
+#include "deployer/marathon_orchestrator.h"
+
+#include <cctype>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/http_client.h"
+#include "common/iso8601.h"
+#include "common/version.h"
+
+namespace paasta::deployer {
+namespace {
+
+std::string CamelCase(const std::string& key) {
+  std::string out;
+  bool upper = false;
+  for (char c : key) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
+}
+
+// Marathon's app ids are paths: "/a.b" out, "a.b" in.
+std::string StripSlash(const std::string& id) { return std::string(absl::StripPrefix(id, "/")); }
+
+std::string MarathonMessage(const std::string& body) {
+  const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    std::string message = parsed["message"];
+    if (parsed.contains("details")) message += " " + parsed["details"].dump();
+    return message;
+  }
+  return body.size() > 200 ? body.substr(0, 200) + "..." : body;
+}
+
+}  // namespace
+
+nlohmann::json MarathonAppJson(const nlohmann::json& app) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : app.items()) {
+    if (!value.is_null()) out[CamelCase(key)] = value;
+  }
+  return out;
+}
+
+OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
+  OrchestratorApp out;
+  out.id = StripSlash(app.value("id", ""));
+  out.instances = app.value("instances", 0);
+  out.has_health_checks = app.contains("healthChecks") && app["healthChecks"].is_array() &&
+                          !app["healthChecks"].empty();
+  if (app.contains("labels") && app["labels"].is_object()) {
+    for (const auto& [key, value] : app["labels"].items()) {
+      if (value.is_string()) out.labels[key] = value;
+    }
+  }
+  if (!app.contains("tasks") || !app["tasks"].is_array()) return out;
+  for (const nlohmann::json& task : app["tasks"]) {
+    OrchestratorTask t;
+    t.id = task.value("id", "");
+    t.app_id = StripSlash(task.value("appId", out.id));
+    t.host = task.value("host", "");
+    if (task.contains("ports") && task["ports"].is_array()) {
+      for (const nlohmann::json& port : task["ports"]) {
+        if (port.is_number_integer()) t.ports.push_back(port);
+      }
+    }
+    if (task.contains("startedAt") && task["startedAt"].is_string()) {
+      if (absl::StatusOr<absl::Time> started = ParseIsoDateTime(task["startedAt"].get<std::string>());
+          started.ok()) {
+        t.started = true;
+        t.started_at = *started;
+      }
+    }
+    if (task.contains("healthCheckResults") && task["healthCheckResults"].is_array()) {
+      for (const nlohmann::json& result : task["healthCheckResults"]) {
+        ++t.health_results;
+        if (result.value("alive", false)) ++t.alive_results;
+      }
+    }
+    out.tasks.push_back(std::move(t));
+  }
+  return out;
+}
+
+MarathonOrchestrator::MarathonOrchestrator(config::MarathonEndpoint endpoint, MarathonOptions options)
+    : endpoint_(std::move(endpoint)), options_(options) {
+  base_url_ = std::string(absl::StripSuffix(endpoint_.url, "/"));
+}
+
+absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& method,
+                                                          const std::string& path_and_query,
+                                                          const nlohmann::json* body) {
+  HttpRequest request;
+  request.method = method;
+  request.url = base_url_ + path_and_query;
+  request.timeout = options_.timeout;
+  request.headers = {{"Accept", "application/json"},
+                     {"User-Agent", absl::StrCat("PaaSTA Tools ", kVersion, " paasta-deployer")}};
+  if (body != nullptr) {
+    request.body = body->dump();
+    request.headers.emplace_back("Content-Type", "application/json");
+  }
+  if (!endpoint_.user.empty()) {
+    request.headers.emplace_back(
+        "Authorization", "Basic " + absl::Base64Escape(endpoint_.user + ":" + endpoint_.password));
+  }
+  const std::string what = absl::StrCat("Marathon ", method, " ", request.url);
+  absl::Duration wait = options_.backoff;
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<HttpResponse> response = HttpFetch(request);
+    const bool retry = !response.ok() || response->status_code >= 500;
+    if (retry && attempt < options_.retries) {
+      absl::SleepFor(wait);
+      wait *= 2;
+      continue;
+    }
+    if (!response.ok()) return absl::UnavailableError(absl::StrCat(what, ": ", response.status().message()));
+    const long code = response->status_code;
+    if (code >= 200 && code < 300) {
+      if (response->body.empty()) return nlohmann::json::object();
+      nlohmann::json parsed = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded()) return absl::InternalError(absl::StrCat(what, ": the answer is not JSON"));
+      return parsed;
+    }
+    const std::string message = absl::StrCat(what, ": HTTP ", code, ": ", MarathonMessage(response->body));
+    switch (code) {
+      case 404:
+        return absl::NotFoundError(message);
+      case 409:
+        return absl::StrContains(response->body, "already exists") ? absl::AlreadyExistsError(message)
+                                                                   : absl::FailedPreconditionError(message);
+      case 400:
+      case 422:
+        return absl::InvalidArgumentError(message);
+      case 401:
+      case 403:
+        return absl::PermissionDeniedError(message);
+      default:
+        return code >= 500 ? absl::UnavailableError(message) : absl::UnknownError(message);
+    }
+  }
+}
+
+absl::StatusOr<std::vector<OrchestratorApp>> MarathonOrchestrator::ListApps(const std::string& prefix) {
+  // id= matches ids that contain the text; only those that start with it count.
+  absl::StatusOr<nlohmann::json> answer = Call("GET", "/v2/apps?embed=apps.tasks&id=" + UrlEncode(prefix), nullptr);
+  if (!answer.ok()) return answer.status();
+  if (!answer->contains("apps") || !(*answer)["apps"].is_array()) {
+    return absl::InternalError(absl::StrCat("Marathon GET ", base_url_, "/v2/apps: no \"apps\" list in the answer"));
+  }
+  std::vector<OrchestratorApp> apps;
+  for (const nlohmann::json& app : (*answer)["apps"]) {
+    OrchestratorApp parsed = ParseMarathonApp(app);
+    if (absl::StartsWith(parsed.id, prefix)) apps.push_back(std::move(parsed));
+  }
+  return apps;
+}
+
+absl::Status MarathonOrchestrator::CreateApp(const ComposedApp& app) {
+  nlohmann::json body = MarathonAppJson(app.app);
+  body["instances"] = app.instances;
+  return Call("POST", "/v2/apps", &body).status();
+}
+
+absl::Status MarathonOrchestrator::ScaleApp(const std::string& app_id, int64_t instances) {
+  const nlohmann::json body = {{"instances", instances}};
+  return Call("PUT", "/v2/apps/" + UrlEncode(app_id) + "?force=true", &body).status();
+}
+
+absl::Status MarathonOrchestrator::DeleteApp(const std::string& app_id) {
+  return Call("DELETE", "/v2/apps/" + UrlEncode(app_id) + "?force=true", nullptr).status();
+}
+
+absl::Status MarathonOrchestrator::KillTasks(const std::vector<std::string>& task_ids, bool scale) {
+  if (task_ids.empty()) return absl::OkStatus();
+  const nlohmann::json body = {{"ids", task_ids}};
+  absl::Status killed =
+      Call("POST", absl::StrCat("/v2/tasks/delete?scale=", scale ? "true" : "false", "&force=true"), &body)
+          .status();
+  // As the original: "is not valid" means the tasks are already gone.
+  if (absl::IsInvalidArgument(killed) && absl::StrContains(killed.message(), "is not valid")) {
+    return absl::OkStatus();
+  }
+  return killed;
+}
+
+absl::Status MarathonOrchestrator::SetLabel(const std::string& app_id, const std::string& key,
+                                            const std::string& value) {
+  // labels is replaced as a whole by a partial update: send them all.
+  absl::StatusOr<nlohmann::json> answer = Call("GET", "/v2/apps/" + UrlEncode(app_id), nullptr);
+  if (!answer.ok()) return answer.status();
+  nlohmann::json labels = nlohmann::json::object();
+  if (answer->contains("app") && (*answer)["app"].contains("labels")) labels = (*answer)["app"]["labels"];
+  labels[key] = value;
+  const nlohmann::json body = {{"labels", labels}};
+  return Call("PUT", "/v2/apps/" + UrlEncode(app_id) + "?force=true", &body).status();
+}
+
+}  // namespace paasta::deployer
