@@ -1,6 +1,9 @@
 #include "deployer/deployer.h"
 
+#include <map>
+
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/deployments.h"
 #include "common/config/soa_loader.h"
@@ -89,6 +92,27 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
     return out;
   }
 
+  // What runs, listed once for the whole pass and looked up by id prefix.
+  std::string scope;
+  if (!only_service.empty()) {
+    scope = only_instance.empty() ? FormatIdPart(only_service) + "." : AppIdPrefix(only_service, only_instance) + ".";
+  }
+  std::map<std::string, OrchestratorApp> running;
+  absl::StatusOr<std::vector<OrchestratorApp>> listed = orchestrator_->ListApps(scope);
+  if (listed.ok()) {
+    for (OrchestratorApp& app : *listed) running.emplace(app.id, std::move(app));
+  }
+  // The instance's apps; the trailing dot keeps "main" from matching "main_foo".
+  auto apps_of = [&](const config::MarathonInstanceConfig& config) -> absl::StatusOr<std::vector<OrchestratorApp>> {
+    if (!listed.ok()) return listed.status();
+    const std::string prefix = AppIdPrefix(config.service, config.instance) + ".";
+    std::vector<OrchestratorApp> apps;
+    for (auto it = running.lower_bound(prefix); it != running.end() && absl::StartsWith(it->first, prefix); ++it) {
+      apps.push_back(it->second);
+    }
+    return apps;
+  };
+
   for (const std::string& service_name : services) {
     std::vector<config::Problem> problems;
     const absl::StatusOr<config::ServiceConfig> service = soa.LoadService(service_name, &problems);
@@ -153,8 +177,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
 
       // Emergency stops live on the apps: held while the desired app is the one
       // that was desired at the stop.
-      absl::StatusOr<std::vector<OrchestratorApp>> apps =
-          orchestrator_->ListApps(AppIdPrefix(config.service, config.instance) + ".");
+      const absl::StatusOr<std::vector<OrchestratorApp>> apps = apps_of(config);
       if (!apps.ok()) {
         status.set_last_error(std::string(apps.status().message()));
         finish(status);
@@ -201,7 +224,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       }
 
       const absl::StatusOr<ReconcileResult> result =
-          ReconcileInstance(config, *desired, *orchestrator_, *drainer_, clock_->Now());
+          ReconcileInstance(config, *desired, *apps, *orchestrator_, *drainer_, clock_->Now());
       if (!result.ok()) {
         status.set_last_error(std::string(result.status().message()));
         spdlog::warn("cannot deploy {}: {}", config.Name(), status.last_error());

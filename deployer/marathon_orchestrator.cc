@@ -1,6 +1,7 @@
 #include "deployer/marathon_orchestrator.h"
 
 #include <cctype>
+#include <set>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -41,6 +42,12 @@ std::string MarathonMessage(const std::string& body) {
     return message;
   }
   return body.size() > 200 ? body.substr(0, 200) + "..." : body;
+}
+
+// The keys of an app in GET /v2/apps that ParseMarathonApp reads.
+const std::set<std::string>& AppKeysRead() {
+  static const auto* keys = new std::set<std::string>{"id", "instances", "healthChecks", "labels", "tasks"};
+  return *keys;
 }
 
 }  // namespace
@@ -100,7 +107,7 @@ MarathonOrchestrator::MarathonOrchestrator(config::MarathonEndpoint endpoint, Ma
 
 absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& method,
                                                           const std::string& path_and_query,
-                                                          const nlohmann::json* body) {
+                                                          const nlohmann::json* body, bool only_app_keys) {
   HttpRequest request;
   request.method = method;
   request.url = base_url_ + path_and_query;
@@ -129,7 +136,13 @@ absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& met
     const long code = response->status_code;
     if (code >= 200 && code < 300) {
       if (response->body.empty()) return nlohmann::json::object();
-      nlohmann::json parsed = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+      // A whole cluster's apps make a large answer: keep only what the deployer reads.
+      const nlohmann::json::parser_callback_t keep = [](int depth, nlohmann::json::parse_event_t event,
+                                                         nlohmann::json& parsed) {
+        return event != nlohmann::json::parse_event_t::key || depth != 3 || AppKeysRead().count(parsed) > 0;
+      };
+      nlohmann::json parsed = nlohmann::json::parse(response->body, only_app_keys ? keep : nullptr,
+                                                    /*allow_exceptions=*/false);
       if (parsed.is_discarded()) return absl::InternalError(absl::StrCat(what, ": the answer is not JSON"));
       return parsed;
     }
@@ -154,7 +167,8 @@ absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& met
 
 absl::StatusOr<std::vector<OrchestratorApp>> MarathonOrchestrator::ListApps(const std::string& prefix) {
   // id= matches ids that contain the text; only those that start with it count.
-  absl::StatusOr<nlohmann::json> answer = Call("GET", "/v2/apps?embed=apps.tasks&id=" + UrlEncode(prefix), nullptr);
+  absl::StatusOr<nlohmann::json> answer =
+      Call("GET", "/v2/apps?embed=apps.tasks&id=" + UrlEncode(prefix), nullptr, /*only_app_keys=*/true);
   if (!answer.ok()) return answer.status();
   if (!answer->contains("apps") || !(*answer)["apps"].is_array()) {
     return absl::InternalError(absl::StrCat("Marathon GET ", base_url_, "/v2/apps: no \"apps\" list in the answer"));

@@ -51,8 +51,10 @@ class MarathonOrchestrator : public Orchestrator {
   // Sends one request (with retries); the parsed JSON body of a 2xx answer.
   // Other answers become errors: 404 NOT_FOUND, 409 ALREADY_EXISTS (create) or
   // FAILED_PRECONDITION (locked), 400/422 INVALID_ARGUMENT, 5xx UNAVAILABLE.
+  // `only_app_keys` keeps, of each app in {"apps": [...]}, the keys the
+  // deployer reads.
   absl::StatusOr<nlohmann::json> Call(const std::string& method, const std::string& path_and_query,
-                                      const nlohmann::json* body);
+                                      const nlohmann::json* body, bool only_app_keys = false);
 
   const config::MarathonEndpoint endpoint_;
   const MarathonOptions options_;

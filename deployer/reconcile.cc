@@ -26,15 +26,22 @@ TaskHealth HealthOf(const OrchestratorTask& task, absl::Time now) {
 absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstanceConfig& config,
                                                   const ComposedApp& desired, Orchestrator& orchestrator,
                                                   DrainClient& drainer, absl::Time now) {
-  ReconcileResult result;
-  result.desired_app_id = desired.id;
-  result.expected_instances = desired.instances;
-  std::vector<std::string> actions;
-
   // The trailing dot keeps "main" from matching "main_foo".
   absl::StatusOr<std::vector<OrchestratorApp>> apps =
       orchestrator.ListApps(AppIdPrefix(config.service, config.instance) + ".");
   if (!apps.ok()) return apps.status();
+  return ReconcileInstance(config, desired, *apps, orchestrator, drainer, now);
+}
+
+absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstanceConfig& config,
+                                                  const ComposedApp& desired,
+                                                  const std::vector<OrchestratorApp>& listed,
+                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now) {
+  ReconcileResult result;
+  result.desired_app_id = desired.id;
+  result.expected_instances = desired.instances;
+  std::vector<std::string> actions;
+  const std::vector<OrchestratorApp>* apps = &listed;
 
   const config::ConfigValue health_params = config.BounceHealthParams();
   absl::Duration min_uptime = absl::ZeroDuration();

@@ -50,6 +50,13 @@ absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstance
                                                   const ComposedApp& desired, Orchestrator& orchestrator,
                                                   DrainClient& drainer, absl::Time now);
 
+// The same step from `apps`, the instance's apps as listed at the start of the
+// pass (the deployer lists a whole cluster once per pass, not once per instance).
+absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstanceConfig& config,
+                                                  const ComposedApp& desired,
+                                                  const std::vector<OrchestratorApp>& apps,
+                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now);
+
 }  // namespace paasta::deployer
 
 #endif  // PAASTA_DEPLOYER_RECONCILE_H_
