@@ -26,29 +26,14 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-std::string Resolve(const std::string& path) {
-  char resolved[PATH_MAX];
-  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
-}
-
-// Polls `predicate` every 20 ms for up to `timeout`.
-bool WaitFor(const std::function<bool()>& predicate, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (predicate()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return predicate();
-}
-
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::NewTempDir("engine");
-    server_ = Resolve("agent/testing/test_server");
+    server_ = paasta::testing::AbsolutePath("agent/testing/test_server");
     ASSERT_FALSE(server_.empty());
     cgroups_ = DetectCgroups(absl::StrCat("paasta-test-", ::getpid()));
-    runtime_ = std::make_unique<ProcessRuntime>(Resolve("agent/paasta-task-shim"), cgroups_);
+    runtime_ = std::make_unique<ProcessRuntime>(paasta::testing::AbsolutePath("agent/paasta-task-shim"), cgroups_);
     StartEngine();
   }
 
@@ -58,7 +43,7 @@ class EngineTest : public ::testing::Test {
       for (const v1::App& app : engine_->ListApps("", false)) {
         engine_->DeleteApp(app.definition().id()).IgnoreError();
       }
-      WaitFor([&] { return engine_->ListTasks("")->empty(); }, absl::Seconds(10));
+      paasta::testing::WaitUntil([&] { return engine_->ListTasks("")->empty(); }, absl::Seconds(10));
       engine_->Stop();
     }
     RemoveCgroupBases(cgroups_);
@@ -132,7 +117,7 @@ TEST(LaunchDelayTest, GrowsByTheFactorUpToTheCap) {
 
 TEST_F(EngineTest, InstancesComeUpHealthyAndAnswerOnTheirPorts) {
   ASSERT_TRUE(*engine_->PutApp(ServerApp("svc.main.git1.config1", 2)));
-  ASSERT_TRUE(WaitFor([&] { return App("svc.main.git1.config1").tasks_healthy() == 2; }))
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("svc.main.git1.config1").tasks_healthy() == 2; }))
       << App("svc.main.git1.config1").DebugString();
   const v1::App app = App("svc.main.git1.config1");
   ASSERT_EQ(app.tasks_size(), 2);
@@ -173,7 +158,7 @@ TEST_F(EngineTest, AnExitedTaskIsRelaunchedWithAGrowingDelay) {
     }
   });
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  const bool launched = WaitFor([&] {
+  const bool launched = paasta::testing::WaitUntil([&] {
     absl::MutexLock lock(&mu);
     return launches.size() >= 4;
   });
@@ -190,7 +175,7 @@ TEST_F(EngineTest, AnExitedTaskIsRelaunchedWithAGrowingDelay) {
   EXPECT_LT(gaps[0], gaps[1]);
   EXPECT_LT(gaps[1], gaps[2]);
   // The current delay is visible on the app.
-  EXPECT_TRUE(WaitFor([&] { return App(app.id()).has_launch_delay(); }, absl::Seconds(5)));
+  EXPECT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).has_launch_delay(); }, absl::Seconds(5)));
 }
 
 TEST_F(EngineTest, ATaskFailingItsHealthCheckIsKilledAndReplaced) {
@@ -199,7 +184,7 @@ TEST_F(EngineTest, ATaskFailingItsHealthCheckIsKilledAndReplaced) {
   v1::AppDefinition app = ServerApp("sick.main.git1.config1", 1);
   (*app.mutable_env())["HEALTH_FILE"] = health;
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  ASSERT_TRUE(WaitFor([&] { return App(app.id()).tasks_healthy() == 1; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).tasks_healthy() == 1; }));
   const std::string first = App(app.id()).tasks(0).id();
 
   absl::Mutex mu;
@@ -211,7 +196,7 @@ TEST_F(EngineTest, ATaskFailingItsHealthCheckIsKilledAndReplaced) {
     }
   });
   ASSERT_TRUE(WriteFileAtomically(health, "fail").ok());
-  if (!WaitFor([&] {
+  if (!paasta::testing::WaitUntil([&] {
         absl::MutexLock lock(&mu);
         return !removed.empty();
       })) {
@@ -226,7 +211,7 @@ TEST_F(EngineTest, ATaskFailingItsHealthCheckIsKilledAndReplaced) {
   }
   // A replacement comes (it fails too while the file says so; then it heals).
   ASSERT_TRUE(WriteFileAtomically(health, "ok").ok());
-  const bool replaced = WaitFor([&] {
+  const bool replaced = paasta::testing::WaitUntil([&] {
     const v1::App now = App(app.id());
     return now.tasks_healthy() == 1 && now.tasks(0).id() != first;
   });
@@ -237,13 +222,13 @@ TEST_F(EngineTest, ATaskFailingItsHealthCheckIsKilledAndReplaced) {
 
 TEST_F(EngineTest, KillAndScaleDeleteAndNoProcessLeftBehind) {
   ASSERT_TRUE(engine_->PutApp(ServerApp("scaled.main.git1.config1", 3)).ok());
-  ASSERT_TRUE(WaitFor([&] { return App("scaled.main.git1.config1").tasks_running() == 3; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("scaled.main.git1.config1").tasks_running() == 3; }));
   const v1::App app = App("scaled.main.git1.config1");
   const v1::KillTasksResponse killed =
       engine_->KillTasks({app.tasks(0).id(), "no-such-task"}, /*scale=*/true);
   EXPECT_EQ(killed.killed_task_ids_size(), 1);
   EXPECT_EQ(killed.unknown_task_ids(0), "no-such-task");
-  ASSERT_TRUE(WaitFor([&] { return App("scaled.main.git1.config1").tasks_size() == 2; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("scaled.main.git1.config1").tasks_size() == 2; }));
   EXPECT_EQ(App("scaled.main.git1.config1").definition().instances(), 2);
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(App("scaled.main.git1.config1").tasks_size(), 2) << "not replaced";
@@ -252,7 +237,7 @@ TEST_F(EngineTest, KillAndScaleDeleteAndNoProcessLeftBehind) {
   const v1::App remaining = App("scaled.main.git1.config1");
   for (const v1::Task& task : remaining.tasks()) sandboxes.push_back(task.sandbox_dir());
   EXPECT_EQ(*engine_->DeleteApp("scaled.main.git1.config1"), 2);
-  ASSERT_TRUE(WaitFor([&] { return engine_->ListTasks("")->empty(); }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return engine_->ListTasks("")->empty(); }));
   // Every task wrote its exit: none runs any more.
   for (const std::string& sandbox : sandboxes) {
     EXPECT_TRUE(ReadFile(sandbox + "/exit_status").ok()) << sandbox;
@@ -262,7 +247,7 @@ TEST_F(EngineTest, KillAndScaleDeleteAndNoProcessLeftBehind) {
 
 TEST_F(EngineTest, AfterARestartTasksAreFoundAgainAndNotDuplicated) {
   ASSERT_TRUE(engine_->PutApp(ServerApp("kept.main.git1.config1", 2)).ok());
-  ASSERT_TRUE(WaitFor([&] { return App("kept.main.git1.config1").tasks_healthy() == 2; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("kept.main.git1.config1").tasks_healthy() == 2; }));
   std::set<std::string> before;
   const v1::App kept = App("kept.main.git1.config1");
   for (const v1::Task& task : kept.tasks()) before.insert(task.id());
@@ -271,7 +256,7 @@ TEST_F(EngineTest, AfterARestartTasksAreFoundAgainAndNotDuplicated) {
   engine_.reset();
   store_.reset();
   StartEngine();
-  ASSERT_TRUE(WaitFor([&] { return App("kept.main.git1.config1").tasks_healthy() == 2; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("kept.main.git1.config1").tasks_healthy() == 2; }));
   std::set<std::string> after;
   const v1::App found = App("kept.main.git1.config1");
   for (const v1::Task& task : found.tasks()) after.insert(task.id());
@@ -293,7 +278,7 @@ TEST_F(EngineTest, OneOffRunsRecordTheirEndAndAreExclusivePerJob) {
   second.set_run_id("run-2");
   const auto refused = engine_->RunTask(second);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] {
     const auto run = engine_->GetRun("run-1");
     return run.ok() && run->task().state() == v1::TASK_STATE_FAILED;
   }));
@@ -314,7 +299,7 @@ TEST_F(EngineTest, ATaskRunsInACheckoutOfItsDeployedCommit) {
   app.mutable_source()->set_git_url(repo);
   app.mutable_source()->set_git_sha(sha);
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  ASSERT_TRUE(WaitFor([&] { return App(app.id()).tasks_healthy() == 1; })) << App(app.id()).DebugString();
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).tasks_healthy() == 1; })) << App(app.id()).DebugString();
   const v1::Task task = App(app.id()).tasks(0);
   HttpRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", task.ports(0), "/");
@@ -330,10 +315,10 @@ TEST_F(EngineTest, OutputIsRotatedPastItsLimit) {
   app.set_instances(1);
   app.set_cmd("while true; do echo 0123456789012345678901234567890123456789; sleep 0.005; done");
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  ASSERT_TRUE(WaitFor([&] { return App(app.id()).tasks_running() == 1; }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).tasks_running() == 1; }));
   const std::string sandbox = App(app.id()).tasks(0).sandbox_dir();
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(sandbox + "/stdout.1").ok(); })) << "rotated once";
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return ReadFile(sandbox + "/stdout.1").ok(); })) << "rotated once";
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] {
     const auto current = ReadFile(sandbox + "/stdout");
     return current.ok() && current->size() < 2000 + 4096;
   }));
@@ -361,7 +346,7 @@ TEST_F(EngineTest, AppsNamingAnImageRunThroughTheDockerCliWhenAnEngineAnswers) {
   v1::PortMapping* mapping = app.mutable_container()->mutable_docker()->add_port_mappings();
   mapping->set_container_port(8888);
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(dir_ + "/docker-args").ok(); }));
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return ReadFile(dir_ + "/docker-args").ok(); }));
   const v1::Task task = App(app.id()).tasks(0);
   const std::string args = *ReadFile(dir_ + "/docker-args");
   EXPECT_TRUE(absl::StartsWith(args, absl::StrCat("run --rm --name=paasta-", task.id()))) << args;

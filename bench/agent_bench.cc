@@ -28,11 +28,6 @@ namespace {
 
 constexpr int kTasks = 200;
 
-std::string Resolve(const std::string& path) {
-  char resolved[PATH_MAX];
-  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : path;
-}
-
 // utime + stime of a process, in seconds.
 double CpuSeconds(int pid) {
   auto stat = paasta::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
@@ -57,7 +52,7 @@ paasta::v1::App Status(paasta::v1::Agent::Stub& stub) {
 int main() {
   const std::string dir = paasta::testing::NewTempDir("agent-bench");
   auto agent = paasta::testing::ChildProcess::Start(
-      {Resolve("agent/paasta-agent"), "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+      {paasta::testing::AbsolutePath("agent/paasta-agent"), "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
        "--ports_file=" + dir + "/ports.json", "--state_dir=" + dir + "/state",
        "--cgroup_name=paasta-agent-bench"},
       dir + "/agent.log");
@@ -71,7 +66,7 @@ int main() {
   paasta::v1::AppDefinition& app = *put.mutable_app();
   app.set_id("bench.main.git1.config1");
   app.set_instances(kTasks);
-  app.set_cmd("exec " + Resolve("agent/testing/test_server"));
+  app.set_cmd("exec " + paasta::testing::AbsolutePath("agent/testing/test_server"));
   app.set_mem(64);
   app.set_cpus(0.01);
   paasta::v1::HealthCheck* check = app.add_health_checks();

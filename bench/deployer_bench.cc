@@ -45,11 +45,6 @@ class InstantDrainer : public paasta::deployer::DrainClient {
   absl::StatusOr<bool> IsSafeToKill(const DrainTarget&) override { return true; }
 };
 
-std::string Resolve(const std::string& path) {
-  char resolved[PATH_MAX];
-  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : path;
-}
-
 void Check(const absl::Status& status) {
   if (!status.ok()) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());
@@ -136,7 +131,7 @@ void OnAgent() {
   paasta::testing::InitRepo(repo);
   const std::string sha = paasta::testing::CommitFiles(repo, {{"README", "bench\n"}}, "one");
   WriteSoa(dir, kServices, kInstances,
-           absl::StrCat("  instances: 1\n  cpus: 0.01\n  mem: 64\n  cmd: exec ", Resolve("agent/testing/test_server"),
+           absl::StrCat("  instances: 1\n  cpus: 0.01\n  mem: 64\n  cmd: exec ", paasta::testing::AbsolutePath("agent/testing/test_server"),
                         "\n  healthcheck_mode: http\n  healthcheck_uri: /status\n",
                         "  healthcheck_interval_seconds: 1\n  deploy_group: local.everything\n"),
            "git_url: " + repo + "\n");
@@ -150,7 +145,7 @@ void OnAgent() {
                                       nlohmann::json({{"v1", v1}}).dump()));
   }
   auto agent = paasta::testing::ChildProcess::Start(
-      {Resolve("agent/paasta-agent"), "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+      {paasta::testing::AbsolutePath("agent/paasta-agent"), "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
        "--ports_file=" + dir + "/ports.json", "--state_dir=" + dir + "/state",
        "--cgroup_name=paasta-deployer-bench"},
       dir + "/agent.log");

@@ -147,7 +147,9 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       }
       if (!deployments.ok() && absl::IsNotFound(deployments.status())) {
         // No deployments.json at all: nothing was ever marked for deployment.
+        // Not a broken config, but the instance does not run: say why.
         status.set_last_action("not deployed yet");
+        status.set_last_error(std::string(deployments.status().message()));
         finish(status);
         continue;
       }
@@ -159,6 +161,9 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       const config::BranchDeployment* entry = deployments->ForBranch(config.service, config.branch);
       if (entry == nullptr) {
         status.set_last_action("not deployed yet");
+        status.set_last_error(absl::StrCat("no deployment of ", config.service, ":", config.branch,
+                                           " in ", options_.soa_dir, "/", config.service,
+                                           "/deployments.json: has ", config.Name(), " been deployed?"));
         finish(status);
         continue;
       }

@@ -3,10 +3,8 @@
 // step on the orchestrator, draining old tasks through the drainer.
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/notification.h"
 #include "common/addresses.h"
 #include "common/clock.h"
 #include "common/config/soa_loader.h"
@@ -61,15 +59,5 @@ int main(int argc, char** argv) {
     spdlog::error("paasta-deployer cannot start: {}", started.ToString());
     return 1;
   }
-  absl::Notification stop;
-  std::thread loop([&] {
-    const absl::Duration interval = absl::GetFlag(FLAGS_interval);
-    do {
-      service.RunPass();
-    } while (!stop.WaitForNotificationWithTimeout(interval));
-  });
-  const int exit_code = daemon.WaitForShutdown();
-  stop.Notify();
-  loop.join();
-  return exit_code;
+  return daemon.WaitForShutdownRunningEvery(absl::GetFlag(FLAGS_interval), [&] { service.RunPass(); });
 }

@@ -27,20 +27,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-std::string Resolve(const std::string& path) {
-  char resolved[PATH_MAX];
-  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
-}
-
-bool WaitFor(const std::function<bool()>& predicate, absl::Duration timeout = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (predicate()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return predicate();
-}
-
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,7 +44,7 @@ class AgentTest : public ::testing::Test {
         v1::DeleteAppResponse response;
         stub_->DeleteApp(&context, request, &response);
       }
-      WaitFor([&] { return Tasks().empty(); }, absl::Seconds(15));
+      testing::WaitUntil([&] { return Tasks().empty(); }, absl::Seconds(15));
     }
     // A clean stop: the agent removes its (now empty) cgroup folders.
     if (agent_ != nullptr && agent_->Signal(SIGTERM)) agent_->Wait(absl::Seconds(10)).IgnoreError();
@@ -108,7 +94,7 @@ class AgentTest : public ::testing::Test {
     v1::AppDefinition app;
     app.set_id(id);
     app.set_instances(instances);
-    app.set_cmd("exec " + Resolve("agent/testing/test_server"));
+    app.set_cmd("exec " + testing::AbsolutePath("agent/testing/test_server"));
     app.set_mem(128);
     app.set_cpus(0.1);
     v1::HealthCheck* check = app.add_health_checks();
@@ -149,7 +135,7 @@ TEST_F(AgentTest, RunsAppsStreamsEventsAndSurvivesKillDashNine) {
   v1::PutAppResponse created;
   ASSERT_TRUE(stub_->PutApp(&put_context, put, &created).ok());
   EXPECT_TRUE(created.created());
-  ASSERT_TRUE(WaitFor([&] { return Healthy("web.main.git1.config1") == 2; })) << agent_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Healthy("web.main.git1.config1") == 2; })) << agent_->Output();
 
   std::set<std::string> before;
   for (const v1::Task& task : Tasks()) {
@@ -180,7 +166,7 @@ TEST_F(AgentTest, RunsAppsStreamsEventsAndSurvivesKillDashNine) {
   ASSERT_TRUE(agent_->Signal(SIGKILL));
   ASSERT_TRUE(agent_->Wait(absl::Seconds(5)).ok());
   StartAgent();
-  ASSERT_TRUE(WaitFor([&] { return Healthy("web.main.git1.config1") == 2; })) << agent_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Healthy("web.main.git1.config1") == 2; })) << agent_->Output();
   std::set<std::string> after;
   for (const v1::Task& task : Tasks()) after.insert(task.id());
   EXPECT_EQ(after, before) << "the same tasks, found again";
@@ -197,14 +183,14 @@ TEST_F(AgentTest, RunsAppsStreamsEventsAndSurvivesKillDashNine) {
   v1::DeleteAppResponse deleted;
   ASSERT_TRUE(stub_->DeleteApp(&delete_context, request, &deleted).ok());
   EXPECT_EQ(deleted.killed_tasks(), 2);
-  ASSERT_TRUE(WaitFor([&] { return Tasks().empty(); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Tasks().empty(); }));
   for (const std::string& sandbox : sandboxes) {
     EXPECT_TRUE(ReadFile(sandbox + "/exit_status").ok()) << sandbox;
   }
 
   HttpRequest scrape;
   scrape.url = absl::StrCat("http://", metrics_, "/metrics");
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(testing::WaitUntil([&] {
     const auto metrics = HttpFetch(scrape);
     return metrics.ok() && absl::StrContains(metrics->body, "paasta_agent_health_checks_total{result=\"passed\"}");
   }));

@@ -26,20 +26,6 @@
 namespace paasta {
 namespace {
 
-std::string Resolve(const std::string& path) {
-  char resolved[PATH_MAX];
-  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
-}
-
-bool WaitFor(const std::function<bool()>& predicate, absl::Duration timeout = absl::Seconds(60)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (predicate()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return predicate();
-}
-
 class DeployerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,7 +40,7 @@ class DeployerTest : public ::testing::Test {
     Write("soa/svc/service.yaml", "git_url: " + repo_ + "\n");
     Write("soa/svc/marathon-local.yaml",
           absl::StrCat("main:\n  instances: 3\n  cpus: 0.1\n  mem: 128\n",
-                       "  cmd: VERSION=$(cat version.txt) exec ", Resolve("agent/testing/test_server"), "\n",
+                       "  cmd: VERSION=$(cat version.txt) exec ", testing::AbsolutePath("agent/testing/test_server"), "\n",
                        "  healthcheck_mode: http\n  healthcheck_uri: /status\n",
                        "  healthcheck_grace_period_seconds: 5\n  healthcheck_interval_seconds: 0.2\n",
                        "  healthcheck_timeout_seconds: 1\n  healthcheck_max_consecutive_failures: 3\n",
@@ -85,7 +71,7 @@ class DeployerTest : public ::testing::Test {
         v1::DeleteAppResponse response;
         agent_stub_->DeleteApp(&context, request, &response);
       }
-      WaitFor([&] { return Tasks() == 0; }, absl::Seconds(15));
+      testing::WaitUntil([&] { return Tasks() == 0; }, absl::Seconds(15));
     }
     if (agent_ != nullptr && agent_->Signal(SIGTERM)) agent_->Wait(absl::Seconds(10)).IgnoreError();
   }
@@ -172,12 +158,13 @@ class DeployerTest : public ::testing::Test {
 
 TEST_F(DeployerTest, DeployBounceStopStartAndEmergencyStop) {
   // Not deployed yet: nothing runs, and the status says so.
-  ASSERT_TRUE(WaitFor([&] { return Status().last_action() == "not deployed yet"; }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Status().last_action() == "not deployed yet"; }, absl::Seconds(10)));
   EXPECT_EQ(Tasks(), 0);
+  EXPECT_TRUE(absl::StrContains(Status().last_error(), "no deployments.json for svc")) << Status().last_error();
 
   // v1: three healthy tasks answering v1.
   Deploy(v1_);
-  ASSERT_TRUE(WaitFor([&] { return Runs("v1", 3); })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Runs("v1", 3); })) << deployer_->Output();
   const v1::InstanceStatus deployed = Status();
   EXPECT_EQ(deployed.git_sha(), v1_);
   EXPECT_EQ(deployed.expected_instances(), 3);
@@ -187,7 +174,7 @@ TEST_F(DeployerTest, DeployBounceStopStartAndEmergencyStop) {
   // v2 with crossover: at every observed moment, at least 3 healthy tasks.
   Deploy(v2_);
   int lowest = 3;
-  ASSERT_TRUE(WaitFor([&] {
+  ASSERT_TRUE(testing::WaitUntil([&] {
     lowest = std::min(lowest, Healthy());
     return Runs("v2", 3);
   })) << deployer_->Output();
@@ -196,11 +183,11 @@ TEST_F(DeployerTest, DeployBounceStopStartAndEmergencyStop) {
 
   // stop: a new control tag; the app goes to zero tasks.
   Deploy(v2_, "stop", "20261128T080000");
-  ASSERT_TRUE(WaitFor([&] { return Tasks() == 0 && Status().expected_instances() == 0; })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Tasks() == 0 && Status().expected_instances() == 0; })) << deployer_->Output();
   EXPECT_EQ(Status().desired_state(), v1::DESIRED_STATE_STOP);
   // start: back.
   Deploy(v2_, "start", "20261128T080100");
-  ASSERT_TRUE(WaitFor([&] { return Runs("v2", 3); })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Runs("v2", 3); })) << deployer_->Output();
 
   // emergency-stop: zero at once, and it holds through passes.
   grpc::ClientContext context;
@@ -210,21 +197,21 @@ TEST_F(DeployerTest, DeployBounceStopStartAndEmergencyStop) {
   v1::EmergencyStopResponse stopped;
   ASSERT_TRUE(deployer_stub_->EmergencyStop(&context, stop, &stopped).ok());
   EXPECT_EQ(stopped.killed_tasks(), 3);
-  ASSERT_TRUE(WaitFor([&] { return Tasks() == 0; }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Tasks() == 0; }, absl::Seconds(10)));
   absl::SleepFor(absl::Seconds(2));  // about ten passes
   EXPECT_EQ(Tasks(), 0);
   EXPECT_TRUE(Status().emergency_stopped());
   // A new deploy brings it back.
   Deploy(v1_, "start", "20261128T080100");
-  ASSERT_TRUE(WaitFor([&] { return Runs("v1", 3); })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Runs("v1", 3); })) << deployer_->Output();
   EXPECT_FALSE(Status().emergency_stopped());
 }
 
 TEST_F(DeployerTest, ABrokenConfigLeavesTheRunningAppAlone) {
   Deploy(v1_);
-  ASSERT_TRUE(WaitFor([&] { return Runs("v1", 3); })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Runs("v1", 3); })) << deployer_->Output();
   Write("soa/svc/marathon-local.yaml", "main:\n  instances: lots\n  deploy_group: local.everything\n");
-  ASSERT_TRUE(WaitFor([&] { return absl::StrContains(Status().last_error(), "bad config"); }));
+  ASSERT_TRUE(testing::WaitUntil([&] { return absl::StrContains(Status().last_error(), "bad config"); }));
   EXPECT_TRUE(absl::StrContains(Status().last_error(), "svc.main: instances: must be an integer"))
       << Status().last_error();
   absl::SleepFor(absl::Seconds(1));

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cerrno>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -168,6 +169,19 @@ int Daemon::WaitForShutdown() {
   spdlog::debug("metrics endpoint stopped");
   spdlog::info("{} stopped", options_.name);
   return 0;
+}
+
+int Daemon::WaitForShutdownRunningEvery(absl::Duration interval, const std::function<void()>& pass) {
+  absl::Notification stop;
+  std::thread loop([&] {
+    do {
+      pass();
+    } while (!stop.WaitForNotificationWithTimeout(interval));
+  });
+  const int exit_code = WaitForShutdown();
+  stop.Notify();
+  loop.join();
+  return exit_code;
 }
 
 int Daemon::Run() {

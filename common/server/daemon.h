@@ -20,6 +20,7 @@
 #ifndef PAASTA_COMMON_SERVER_DAEMON_H_
 #define PAASTA_COMMON_SERVER_DAEMON_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,10 @@ class Daemon {
   // Blocks until SIGTERM, SIGINT or RequestShutdown(), then shuts down as the
   // banner says. Returns the process exit code (0).
   int WaitForShutdown();
+
+  // WaitForShutdown(), while another thread runs `pass` at once and then every
+  // `interval`; the pass under way finishes before this returns.
+  int WaitForShutdownRunningEvery(absl::Duration interval, const std::function<void()>& pass);
 
   // Asks WaitForShutdown() to return. Thread-safe; idempotent.
   void RequestShutdown() { shutdown_requested_.Notify(); }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstring>
 
@@ -110,6 +111,20 @@ absl::StatusOr<std::string> WaitForFile(const std::string& path, absl::Duration 
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
+}
+
+bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (predicate()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return predicate();
+}
+
+std::string AbsolutePath(const std::string& path) {
+  char resolved[PATH_MAX];
+  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
 }
 
 }  // namespace paasta::testing

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,14 @@ std::string NewTempDir(const std::string& name);
 // Polls until `path` exists and is not empty, then returns its content.
 // DEADLINE_EXCEEDED after `timeout`.
 absl::StatusOr<std::string> WaitForFile(const std::string& path, absl::Duration timeout);
+
+// Polls `predicate` every 50 ms until it holds; false if it still does not
+// after `timeout` (an upper bound for slow machines, never a speed check).
+bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = absl::Seconds(60));
+
+// `path` made absolute (relative ones are from the working directory: the
+// runfiles in a test), or "" when it does not exist.
+std::string AbsolutePath(const std::string& path);
 
 }  // namespace paasta::testing
 

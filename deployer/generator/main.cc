@@ -3,10 +3,8 @@
 // Generate RPC; writes deploy and control tags; tells the deployer when a
 // service's deployments changed.
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/notification.h"
 #include "common/addresses.h"
 #include "common/config/soa_loader.h"
 #include "common/server/daemon.h"
@@ -47,15 +45,5 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  absl::Notification stop;
-  std::thread loop([&] {
-    const absl::Duration interval = absl::GetFlag(FLAGS_interval);
-    do {
-      service.RunPass();
-    } while (!stop.WaitForNotificationWithTimeout(interval));
-  });
-  const int exit_code = daemon.WaitForShutdown();
-  stop.Notify();
-  loop.join();
-  return exit_code;
+  return daemon.WaitForShutdownRunningEvery(absl::GetFlag(FLAGS_interval), [&] { service.RunPass(); });
 }
