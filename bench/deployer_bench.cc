@@ -29,21 +29,12 @@
 #include "deployer/deployer.h"
 #include "deployer/marathon_orchestrator.h"
 #include "deployer/testing/fake_marathon.h"
+#include "deployer/testing/instant_drainer.h"
 #include "nlohmann/json.hpp"
 
 namespace {
 
-using paasta::deployer::DrainTarget;
-
 const std::string kSha = "3f596a503944b7ef7b534e00087d9c7f2f1c511a";
-
-class InstantDrainer : public paasta::deployer::DrainClient {
- public:
-  absl::Status Drain(const DrainTarget&) override { return absl::OkStatus(); }
-  absl::Status StopDraining(const DrainTarget&) override { return absl::OkStatus(); }
-  absl::StatusOr<bool> IsDraining(const DrainTarget&) override { return false; }
-  absl::StatusOr<bool> IsSafeToKill(const DrainTarget&) override { return true; }
-};
 
 void Check(const absl::Status& status) {
   if (!status.ok()) {
@@ -104,7 +95,7 @@ void OnMarathon() {
   paasta::deployer::testing::FakeMarathon marathon;
   Check(marathon.Start());
   paasta::deployer::MarathonOrchestrator orchestrator({marathon.url(), "", ""});
-  InstantDrainer drainer;
+  paasta::deployer::testing::InstantDrainer drainer;
   paasta::RealClock clock;
   paasta::deployer::Deployer deployer({dir + "/soa", dir + "/etc", "", 1}, &orchestrator, &drainer, &clock);
   int errors = 0;
@@ -153,7 +144,7 @@ void OnAgent() {
   const auto ports = paasta::testing::WaitForFile(dir + "/ports.json", absl::Seconds(30));
   if (!ports.ok()) std::abort();
   paasta::deployer::AgentOrchestrator orchestrator(nlohmann::json::parse(*ports).at("grpc"));
-  InstantDrainer drainer;
+  paasta::deployer::testing::InstantDrainer drainer;
   paasta::RealClock clock;
   paasta::deployer::Deployer deployer({dir + "/soa", dir + "/etc", "", 1}, &orchestrator, &drainer, &clock);
   int errors = 0;

@@ -13,6 +13,7 @@
 #include "deployer/app_composer.h"
 #include "deployer/deployer.h"
 #include "deployer/testing/fake_marathon.h"
+#include "deployer/testing/instant_drainer.h"
 #include "gtest/gtest.h"
 
 namespace paasta::deployer {
@@ -152,14 +153,6 @@ TEST_F(MarathonOrchestratorTest, RetriesUnavailableThenNamesTheUrl) {
   EXPECT_TRUE(absl::IsUnavailable(nobody.ListApps("x.").status()));
 }
 
-// The drainer says every task is safe to kill at once.
-class InstantDrainer : public DrainClient {
- public:
-  absl::Status Drain(const DrainTarget&) override { return absl::OkStatus(); }
-  absl::Status StopDraining(const DrainTarget&) override { return absl::OkStatus(); }
-  absl::StatusOr<bool> IsDraining(const DrainTarget&) override { return false; }
-  absl::StatusOr<bool> IsSafeToKill(const DrainTarget&) override { return true; }
-};
 
 TEST_F(MarathonOrchestratorTest, TheDeployerBouncesThroughMarathon) {
   const std::string dir = paasta::testing::NewTempDir("marathon-deployer");
@@ -177,7 +170,7 @@ TEST_F(MarathonOrchestratorTest, TheDeployerBouncesThroughMarathon) {
                                         R"(", "force_bounce": ")" + force_bounce + R"("}}})")
                     .ok());
   };
-  InstantDrainer drainer;
+  testing::InstantDrainer drainer;
   RealClock clock;
   Deployer deployer({dir + "/soa", dir + "/etc", "", 1}, client_.get(), &drainer, &clock);
 
