@@ -62,8 +62,9 @@ stop_all() {
     # Tasks outlive the agent by design (a restarted agent adopts them); here
     # Ctrl-C means everything, so end them too: each task leads its process
     # group under its shim. The apps stay recorded: the next start runs them again.
-    local shim task tasks=()
+    local shim task tasks=() ids=()
     for shim in $(pgrep -f -- "paasta-task-shim --sandbox=$state/agent/sandboxes/" || true); do
+      ids+=("$(ps -o args= -p "$shim" | sed -n 's|.*--sandbox=[^ ]*/sandboxes/\([^ ]*\).*|\1|p')")
       for task in $(pgrep -P "$shim" || true); do tasks+=("$task"); kill -TERM -- "-$task" 2>/dev/null || true; done
     done
     for _ in $(seq 50); do
@@ -73,6 +74,11 @@ stop_all() {
       sleep 0.1
     done
     for task in "${tasks[@]}"; do kill -KILL -- "-$task" 2>/dev/null || true; done
+    # The agent removes a task's cgroup when it sees the task end; it is gone now.
+    sleep 0.2
+    for id in "${ids[@]}"; do
+      [[ -n $id ]] && find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" -exec rmdir {} + 2>/dev/null || true
+    done
     echo "Stopped."
   fi
 }
