@@ -122,7 +122,8 @@ void OnAgent() {
   paasta::testing::InitRepo(repo);
   const std::string sha = paasta::testing::CommitFiles(repo, {{"README", "bench\n"}}, "one");
   WriteSoa(dir, kServices, kInstances,
-           absl::StrCat("  instances: 1\n  cpus: 0.01\n  mem: 64\n  cmd: exec ", paasta::testing::AbsolutePath("agent/testing/test_server"),
+           absl::StrCat("  instances: 1\n  cpus: 0.01\n  mem: 64\n  cmd: exec ",
+                        paasta::testing::AbsolutePath("agent/testing/test_server"),
                         "\n  healthcheck_mode: http\n  healthcheck_uri: /status\n",
                         "  healthcheck_interval_seconds: 1\n  deploy_group: local.everything\n"),
            "git_url: " + repo + "\n");
@@ -137,8 +138,7 @@ void OnAgent() {
   }
   auto agent = paasta::testing::ChildProcess::Start(
       {paasta::testing::AbsolutePath("agent/paasta-agent"), "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-       "--ports_file=" + dir + "/ports.json", "--state_dir=" + dir + "/state",
-       "--cgroup_name=paasta-deployer-bench"},
+       "--ports_file=" + dir + "/ports.json", "--state_dir=" + dir + "/state", "--cgroup_name=paasta-deployer-bench"},
       dir + "/agent.log");
   if (!agent.ok()) std::abort();
   const auto ports = paasta::testing::WaitForFile(dir + "/ports.json", absl::Seconds(30));
@@ -150,15 +150,16 @@ void OnAgent() {
   int errors = 0;
   const absl::Time start = absl::Now();
   double seconds = Pass(deployer, &errors);
-  std::printf("agent: first pass over %d instances (creates 200 apps): %.2f s, %d errors\n",
-              kServices * kInstances, seconds, errors);
+  std::printf("agent: first pass over %d instances (creates 200 apps): %.2f s, %d errors\n", kServices * kInstances,
+              seconds, errors);
   int healthy = 0;
   while (absl::Now() - start < absl::Minutes(3)) {
     healthy = 0;
     auto apps = orchestrator.ListApps("svc");
     if (apps.ok()) {
       for (const auto& app : *apps) {
-        for (const auto& task : app.tasks) healthy += task.health_results > 0 && task.alive_results == task.health_results;
+        for (const auto& task : app.tasks)
+          healthy += task.health_results > 0 && task.alive_results == task.health_results;
       }
     }
     if (healthy == kServices * kInstances) break;

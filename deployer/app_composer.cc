@@ -63,16 +63,15 @@ google::protobuf::Duration Seconds(double seconds) {
 }  // namespace
 
 absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& config,
-                                       const config::BranchDeployment& deployment,
-                                       const config::SystemConfig& system, int location_count,
-                                       const std::string& git_url) {
+                                       const config::BranchDeployment& deployment, const config::SystemConfig& system,
+                                       int location_count, const std::string& git_url) {
   if (deployment.docker_image.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no docker image for ", config.Name(), " in deployments.json: has it been deployed?"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no docker image for ", config.Name(), " in deployments.json: has it been deployed?"));
   }
   if (!system.volumes.has_value()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot compose ", config.Name(), ": the system config has no \"volumes\" (use [] for none)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot compose ", config.Name(), ": the system config has no \"volumes\" (use [] for none)"));
   }
   const std::string image = system.docker_registry.empty()
                                 ? deployment.docker_image
@@ -80,7 +79,8 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   const std::string network = config.net == "none" ? "NONE" : config.net == "host" ? "HOST" : "BRIDGE";
 
   nlohmann::json parameters = nlohmann::json::array();
-  parameters.push_back({{"key", "memory-swap"}, {"value", absl::StrCat(static_cast<int64_t>(std::ceil(config.mem)), "m")}});
+  parameters.push_back(
+      {{"key", "memory-swap"}, {"value", absl::StrCat(static_cast<int64_t>(std::ceil(config.mem)), "m")}});
   parameters.push_back({{"key", "cpu-period"}, {"value", absl::StrCat(config.cfs_period_us)}});
   const int64_t quota = static_cast<int64_t>(config.cpus * static_cast<double>(config.cfs_period_us) *
                                              (100 + config.cpu_burst_pct) / 100);
@@ -100,9 +100,8 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   nlohmann::json volumes = nlohmann::json::array();
   for (const auto* list : {&*system.volumes, &config.extra_volumes}) {
     for (const config::VolumeConfig& volume : *list) {
-      volumes.push_back({{"containerPath", volume.container_path},
-                         {"hostPath", volume.host_path},
-                         {"mode", volume.mode}});
+      volumes.push_back(
+          {{"containerPath", volume.container_path}, {"hostPath", volume.host_path}, {"mode", volume.mode}});
     }
   }
 

@@ -39,25 +39,25 @@ class DeployerTest : public ::testing::Test {
     ::mkdir((dir_ + "/etc").c_str(), 0755);
     Write("soa/svc/service.yaml", "git_url: " + repo_ + "\n");
     Write("soa/svc/marathon-local.yaml",
-          absl::StrCat("main:\n  instances: 3\n  cpus: 0.1\n  mem: 128\n",
-                       "  cmd: VERSION=$(cat version.txt) exec ", testing::AbsolutePath("agent/testing/test_server"), "\n",
+          absl::StrCat("main:\n  instances: 3\n  cpus: 0.1\n  mem: 128\n", "  cmd: VERSION=$(cat version.txt) exec ",
+                       testing::AbsolutePath("agent/testing/test_server"), "\n",
                        "  healthcheck_mode: http\n  healthcheck_uri: /status\n",
                        "  healthcheck_grace_period_seconds: 5\n  healthcheck_interval_seconds: 0.2\n",
                        "  healthcheck_timeout_seconds: 1\n  healthcheck_max_consecutive_failures: 3\n",
                        "  drain_method: test\n  deploy_group: local.everything\n"));
     Write("etc/cluster.json", R"({"cluster": "local", "volumes": []})");
 
-    agent_ = Start("agent/paasta-agent", {"--state_dir=" + dir_ + "/agent", "--tick=50ms",
-                                          "--cgroup_name=paasta-deployer-test-" + std::to_string(::getpid())},
+    agent_ = Start("agent/paasta-agent",
+                   {"--state_dir=" + dir_ + "/agent", "--tick=50ms",
+                    "--cgroup_name=paasta-deployer-test-" + std::to_string(::getpid())},
                    &agent_address_);
     drainer_ = Start("drainer/paasta-drainer", {}, &drainer_address_);
     deployer_ = Start("deployer/paasta-deployer",
-                      {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc",
-                       "--interval=200ms", "--agent=" + agent_address_, "--drainer=" + drainer_address_},
+                      {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--interval=200ms",
+                       "--agent=" + agent_address_, "--drainer=" + drainer_address_},
                       &deployer_address_);
     agent_stub_ = v1::Agent::NewStub(grpc::CreateChannel(agent_address_, grpc::InsecureChannelCredentials()));
-    deployer_stub_ =
-        v1::Deployer::NewStub(grpc::CreateChannel(deployer_address_, grpc::InsecureChannelCredentials()));
+    deployer_stub_ = v1::Deployer::NewStub(grpc::CreateChannel(deployer_address_, grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -96,8 +96,7 @@ class DeployerTest : public ::testing::Test {
   }
 
   // deployments.json as the generator writes it (v1 is what the deployer reads).
-  void Deploy(const std::string& sha, const std::string& state = "start",
-              const std::string& force_bounce = "") {
+  void Deploy(const std::string& sha, const std::string& state = "start", const std::string& force_bounce = "") {
     Write("soa/svc/deployments.json",
           absl::StrCat(R"({"v1": {"svc:paasta-local.main": {"desired_state": ")", state,
                        R"(", "docker_image": "services-svc:paasta-)", sha, R"(", "force_bounce": )",
@@ -183,7 +182,8 @@ TEST_F(DeployerTest, DeployBounceStopStartAndEmergencyStop) {
 
   // stop: a new control tag; the app goes to zero tasks.
   Deploy(v2_, "stop", "20261128T080000");
-  ASSERT_TRUE(testing::WaitUntil([&] { return Tasks() == 0 && Status().expected_instances() == 0; })) << deployer_->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Tasks() == 0 && Status().expected_instances() == 0; }))
+      << deployer_->Output();
   EXPECT_EQ(Status().desired_state(), v1::DESIRED_STATE_STOP);
   // start: back.
   Deploy(v2_, "start", "20261128T080100");

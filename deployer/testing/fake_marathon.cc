@@ -20,9 +20,7 @@ HttpServerResponse Json(int status, const nlohmann::json& body) {
   return response;
 }
 
-HttpServerResponse Message(int status, const std::string& message) {
-  return Json(status, {{"message", message}});
-}
+HttpServerResponse Message(int status, const std::string& message) { return Json(status, {{"message", message}}); }
 
 std::string Now() { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()); }
 
@@ -33,12 +31,42 @@ bool OneOf(const nlohmann::json& value, const std::set<std::string>& allowed) {
 }
 
 const std::set<std::string>& TopLevelKeys() {
-  static const auto* keys = new std::set<std::string>{
-      "id", "cmd", "args", "cpus", "mem", "disk", "gpus", "instances", "env", "container", "healthChecks",
-      "backoffSeconds", "backoffFactor", "maxLaunchDelaySeconds", "constraints", "upgradeStrategy", "labels",
-      "ports", "portDefinitions", "requirePorts", "uris", "fetch", "acceptedResourceRoles", "dependencies",
-      "executor", "user", "taskKillGracePeriodSeconds", "readinessChecks", "residency", "ipAddress", "secrets",
-      "storeUrls", "killSelection", "unreachableStrategy", "version", "versionInfo"};
+  static const auto* keys = new std::set<std::string>{"id",
+                                                      "cmd",
+                                                      "args",
+                                                      "cpus",
+                                                      "mem",
+                                                      "disk",
+                                                      "gpus",
+                                                      "instances",
+                                                      "env",
+                                                      "container",
+                                                      "healthChecks",
+                                                      "backoffSeconds",
+                                                      "backoffFactor",
+                                                      "maxLaunchDelaySeconds",
+                                                      "constraints",
+                                                      "upgradeStrategy",
+                                                      "labels",
+                                                      "ports",
+                                                      "portDefinitions",
+                                                      "requirePorts",
+                                                      "uris",
+                                                      "fetch",
+                                                      "acceptedResourceRoles",
+                                                      "dependencies",
+                                                      "executor",
+                                                      "user",
+                                                      "taskKillGracePeriodSeconds",
+                                                      "readinessChecks",
+                                                      "residency",
+                                                      "ipAddress",
+                                                      "secrets",
+                                                      "storeUrls",
+                                                      "killSelection",
+                                                      "unreachableStrategy",
+                                                      "version",
+                                                      "versionInfo"};
   return *keys;
 }
 
@@ -174,8 +202,8 @@ nlohmann::json FakeMarathon::Validate(const nlohmann::json& app) {
 HttpServerResponse FakeMarathon::Handle(const HttpServerRequest& request) {
   {
     absl::MutexLock lock(&mu_);
-    requests_.push_back(absl::StrCat(request.method, " ", request.path,
-                                     request.query.empty() ? "" : "?", request.query));
+    requests_.push_back(
+        absl::StrCat(request.method, " ", request.path, request.query.empty() ? "" : "?", request.query));
     if (fail_next_ > 0) {
       --fail_next_;
       return Message(503, "Request timed out");
@@ -279,7 +307,8 @@ HttpServerResponse FakeMarathon::DeleteApp(const std::string& id, bool force) {
 HttpServerResponse FakeMarathon::KillTasks(const HttpServerRequest& request) {
   const bool scale = request.QueryParam("scale") == "true";
   const bool force = request.QueryParam("force") == "true";
-  if (scale && request.QueryParam("wipe") == "true") return Message(400, "You cannot use scale and wipe at the same time.");
+  if (scale && request.QueryParam("wipe") == "true")
+    return Message(400, "You cannot use scale and wipe at the same time.");
   const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.contains("ids") || !body["ids"].is_array()) {
     return Json(400, {{"message", "Invalid JSON"}});
@@ -328,9 +357,14 @@ nlohmann::json FakeMarathon::AppJson(const StoredApp& app, bool embed_tasks) con
   const size_t checks = app.definition.contains("healthChecks") ? app.definition["healthChecks"].size() : 0;
   for (const Task& task : app.tasks) {
     healthy += task.healthy ? 1 : 0;
-    nlohmann::json t = {{"id", task.id},          {"appId", app.definition["id"]}, {"host", "127.0.0.1"},
-                        {"ports", {task.port}},   {"state", "TASK_RUNNING"},        {"stagedAt", task.started_at},
-                        {"startedAt", task.started_at}, {"version", task.started_at}};
+    nlohmann::json t = {{"id", task.id},
+                        {"appId", app.definition["id"]},
+                        {"host", "127.0.0.1"},
+                        {"ports", {task.port}},
+                        {"state", "TASK_RUNNING"},
+                        {"stagedAt", task.started_at},
+                        {"startedAt", task.started_at},
+                        {"version", task.started_at}};
     if (checks > 0) {
       t["healthCheckResults"] = nlohmann::json::array();
       for (size_t i = 0; i < checks; ++i) {
