@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "common/config/soa_config.h"
 
 namespace paasta::deployer {
 namespace {
@@ -18,12 +17,6 @@ std::set<std::string> All(const BounceInputs& inputs) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& BounceMethods() {
-  static const auto* methods =
-      new std::vector<std::string>{"brutal", "crossover", "down", "downthenup", "upthendown"};
-  return *methods;
-}
 
 absl::StatusOr<BounceDecision> DecideBounce(const std::string& method, const BounceInputs& inputs) {
   BounceDecision decision;
@@ -60,9 +53,7 @@ absl::StatusOr<BounceDecision> DecideBounce(const std::string& method, const Bou
     decision.create_app = false;
     decision.tasks_to_drain = All(inputs);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("bounce_method not recognized: ", method,
-                                                   ". Must be one of (",
-                                                   absl::StrJoin(BounceMethods(), ", "), ")"));
+    return absl::InvalidArgumentError(config::NotRecognized("bounce_method", method, config::BounceMethods()));
   }
   return decision;
 }

@@ -44,9 +44,6 @@ struct BounceDecision {
   std::set<std::string> tasks_to_drain;
 };
 
-// The bounce methods: brutal, crossover, down, downthenup, upthendown.
-const std::vector<std::string>& BounceMethods();
-
 // What `method` decides. INVALID_ARGUMENT ("bounce_method not recognized: X.
 // Must be one of (...)") for an unknown method.
 absl::StatusOr<BounceDecision> DecideBounce(const std::string& method, const BounceInputs& inputs);

@@ -1,6 +1,7 @@
 #include "common/config/soa_config.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace paasta::config {
 
@@ -85,6 +86,22 @@ int64_t MarathonInstanceConfig::BackoffSeconds(DesiredState desired_state) const
 std::string ServiceConfig::Team(const ConfigValue& monitoring) {
   const ConfigValue* team = monitoring.Find("team");
   return team != nullptr && team->IsString() ? team->string_value() : "";
+}
+
+const std::vector<std::string>& BounceMethods() {
+  static const auto* methods =
+      new std::vector<std::string>{"brutal", "crossover", "down", "downthenup", "upthendown"};
+  return *methods;
+}
+
+const std::vector<std::string>& DrainMethods() {
+  static const auto* methods = new std::vector<std::string>{"hacheck", "http", "noop", "test"};
+  return *methods;
+}
+
+std::string NotRecognized(const std::string& key, const std::string& value,
+                          const std::vector<std::string>& allowed) {
+  return absl::StrCat(key, " not recognized: ", value, ". Must be one of (", absl::StrJoin(allowed, ", "), ")");
 }
 
 }  // namespace paasta::config

@@ -227,6 +227,15 @@ struct ServiceConfig {
   static std::string Team(const ConfigValue& monitoring);
 };
 
+// The bounce and drain methods the platform knows, sorted.
+const std::vector<std::string>& BounceMethods();
+const std::vector<std::string>& DrainMethods();
+
+// The original's message for a value outside `allowed`:
+// "<key> not recognized: <value>. Must be one of (a, b, c)".
+std::string NotRecognized(const std::string& key, const std::string& value,
+                          const std::vector<std::string>& allowed);
+
 }  // namespace paasta::config
 
 #endif  // PAASTA_COMMON_CONFIG_SOA_CONFIG_H_

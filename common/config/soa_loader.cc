@@ -28,16 +28,6 @@ namespace {
 
 constexpr size_t kMaxNameLength = 63;
 
-const std::vector<std::string>& BounceMethods() {
-  static const auto* methods =
-      new std::vector<std::string>{"brutal", "crossover", "down", "downthenup", "upthendown"};
-  return *methods;
-}
-
-const std::vector<std::string>& DrainMethods() {
-  static const auto* methods = new std::vector<std::string>{"hacheck", "http", "noop", "test"};
-  return *methods;
-}
 
 bool IsDirectory(const std::string& path) {
   struct stat info;
@@ -429,9 +419,8 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
       config->drain_method = drain->string_value();
     } else {
       reader.Error("drain_method",
-                   absl::StrCat("drain_method not recognized: ",
-                                drain->IsString() ? drain->string_value() : drain->Describe(),
-                                ". Must be one of (", absl::StrJoin(DrainMethods(), ", "), ")"));
+                   NotRecognized("drain_method", drain->IsString() ? drain->string_value() : drain->Describe(),
+                                 DrainMethods()));
     }
   }
   ReadDrainParams(reader, config->DrainMethod(), &config->drain_method_params);
@@ -466,9 +455,8 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
       config->bounce_method = bounce->string_value();
     } else {
       reader.Error("bounce_method",
-                   absl::StrCat("bounce_method not recognized: ",
-                                bounce->IsString() ? bounce->string_value() : bounce->Describe(),
-                                ". Must be one of (", absl::StrJoin(BounceMethods(), ", "), ")"));
+                   NotRecognized("bounce_method", bounce->IsString() ? bounce->string_value() : bounce->Describe(),
+                                 BounceMethods()));
     }
   }
   if (const ConfigValue* params = reader.Raw("bounce_health_params")) {
