@@ -1,7 +1,6 @@
-// The agent's durable state in SQLite: apps, tasks and runs, each a protobuf
-// record under its id. Writes are transactions in WAL mode, so a crash (even
-// kill -9) at any moment leaves the last committed state, which the next start
-// reads back.
+// The agent's durable state: apps, tasks and runs, each a protobuf record under
+// its id, in a RecordStore (SQLite, WAL). A crash (even kill -9) at any moment
+// leaves the last committed state, which the next start reads back.
 #ifndef PAASTA_AGENT_STORE_H_
 #define PAASTA_AGENT_STORE_H_
 
@@ -11,8 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/agent_state.pb.h"
-
-struct sqlite3;
+#include "common/record_store.h"
 
 namespace paasta::agent {
 
@@ -20,7 +18,6 @@ class Store {
  public:
   // Opens (creating if needed) the database at `path`. Errors name the path.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
-  ~Store();
 
   absl::Status PutApp(const AppRecord& app);
   absl::Status DeleteApp(const std::string& id);
@@ -38,12 +35,9 @@ class Store {
   absl::StatusOr<Contents> Load();
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
-  absl::Status Put(const char* table, const std::string& id, const std::string& bytes);
-  absl::Status Delete(const char* table, const std::string& id);
-  absl::Status Exec(const std::string& sql);
+  explicit Store(std::unique_ptr<RecordStore> records) : records_(std::move(records)) {}
 
-  sqlite3* db_;
+  std::unique_ptr<RecordStore> records_;
 };
 
 }  // namespace paasta::agent
