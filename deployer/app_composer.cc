@@ -12,19 +12,13 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// Seconds as the original's YAML defaults are (ints), floats when fractional.
-nlohmann::json Number(double value) {
-  if (value == std::floor(value) && std::fabs(value) < 1e15) return static_cast<int64_t>(value);
-  return value;
-}
-
 nlohmann::json HealthChecks(const config::MarathonInstanceConfig& config) {
   nlohmann::json checks = nlohmann::json::array();
   const std::optional<std::string> mode = config.HealthcheckMode();
   if (!mode.has_value()) return checks;
-  nlohmann::json check = {{"gracePeriodSeconds", Number(config.healthcheck_grace_period_seconds)},
-                          {"intervalSeconds", Number(config.healthcheck_interval_seconds)},
-                          {"timeoutSeconds", Number(config.healthcheck_timeout_seconds)},
+  nlohmann::json check = {{"gracePeriodSeconds", JsonNumber(config.healthcheck_grace_period_seconds)},
+                          {"intervalSeconds", JsonNumber(config.healthcheck_interval_seconds)},
+                          {"timeoutSeconds", JsonNumber(config.healthcheck_timeout_seconds)},
                           {"maxConsecutiveFailures", config.healthcheck_max_consecutive_failures}};
   if (*mode == "http") {
     check["protocol"] = "HTTP";
@@ -62,22 +56,12 @@ google::protobuf::Duration Seconds(double seconds) {
 
 }  // namespace
 
-absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& config,
-                                       const config::BranchDeployment& deployment, const config::SystemConfig& system,
-                                       int location_count, const std::string& git_url) {
-  if (deployment.docker_image.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no docker image for ", config.Name(), " in deployments.json: has it been deployed?"));
-  }
-  if (!system.volumes.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot compose ", config.Name(), ": the system config has no \"volumes\" (use [] for none)"));
-  }
-  const std::string image = system.docker_registry.empty()
-                                ? deployment.docker_image
-                                : absl::StrCat(system.docker_registry, "/", deployment.docker_image);
-  const std::string network = config.net == "none" ? "NONE" : config.net == "host" ? "HOST" : "BRIDGE";
+nlohmann::json JsonNumber(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return static_cast<int64_t>(value);
+  return value;
+}
 
+nlohmann::json DockerParameters(const config::InstanceConfig& config) {
   nlohmann::json parameters = nlohmann::json::array();
   parameters.push_back(
       {{"key", "memory-swap"}, {"value", absl::StrCat(static_cast<int64_t>(std::ceil(config.mem)), "m")}});
@@ -93,10 +77,10 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   for (const std::string& capability : config.cap_add) {
     parameters.push_back({{"key", "cap-add"}, {"value", capability}});
   }
-  nlohmann::json docker = {{"image", image}, {"network", network}, {"parameters", parameters}};
-  if (network == "BRIDGE") {
-    docker["portMappings"] = {{{"containerPort", kContainerPort}, {"hostPort", 0}, {"protocol", "tcp"}}};
-  }
+  return parameters;
+}
+
+nlohmann::json Volumes(const config::SystemConfig& system, const config::InstanceConfig& config) {
   nlohmann::json volumes = nlohmann::json::array();
   for (const auto* list : {&*system.volumes, &config.extra_volumes}) {
     for (const config::VolumeConfig& volume : *list) {
@@ -104,6 +88,64 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
           {{"containerPath", volume.container_path}, {"hostPath", volume.host_path}, {"mode", volume.mode}});
     }
   }
+  return volumes;
+}
+
+std::string DockerNetwork(const config::InstanceConfig& config) {
+  return config.net == "none" ? "NONE" : config.net == "host" ? "HOST" : "BRIDGE";
+}
+
+std::string DockerImage(const config::SystemConfig& system, const config::BranchDeployment& deployment) {
+  return system.docker_registry.empty() ? deployment.docker_image
+                                        : absl::StrCat(system.docker_registry, "/", deployment.docker_image);
+}
+
+v1::Container ContainerProto(const std::string& image, const std::string& network, const nlohmann::json& parameters,
+                             const nlohmann::json& volumes, bool publish_port) {
+  v1::Container out;
+  v1::DockerContainer* container = out.mutable_docker();
+  container->set_image(image);
+  container->set_network(network == "HOST"   ? v1::NETWORK_MODE_HOST
+                         : network == "NONE" ? v1::NETWORK_MODE_NONE
+                                             : v1::NETWORK_MODE_BRIDGE);
+  if (publish_port) {
+    v1::PortMapping* mapping = container->add_port_mappings();
+    mapping->set_container_port(kContainerPort);
+    mapping->set_protocol("tcp");
+  }
+  for (const auto& parameter : parameters) {
+    v1::DockerParameter* added = container->add_parameters();
+    added->set_key(parameter["key"].get<std::string>());
+    added->set_value(parameter["value"].get<std::string>());
+  }
+  for (const auto& volume : volumes) {
+    v1::Volume* added = out.add_volumes();
+    added->set_container_path(volume["containerPath"].get<std::string>());
+    added->set_host_path(volume["hostPath"].get<std::string>());
+    added->set_mode(volume["mode"] == "RW" ? v1::VOLUME_MODE_RW : v1::VOLUME_MODE_RO);
+  }
+  return out;
+}
+
+absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& config,
+                                       const config::BranchDeployment& deployment, const config::SystemConfig& system,
+                                       int location_count, const std::string& git_url) {
+  if (deployment.docker_image.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no docker image for ", config.Name(), " in deployments.json: has it been deployed?"));
+  }
+  if (!system.volumes.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot compose ", config.Name(), ": the system config has no \"volumes\" (use [] for none)"));
+  }
+  const std::string image = DockerImage(system, deployment);
+  const std::string network = DockerNetwork(config);
+  const nlohmann::json parameters = DockerParameters(config);
+  nlohmann::json docker = {{"image", image}, {"network", network}, {"parameters", parameters}};
+  if (network == "BRIDGE") {
+    docker["portMappings"] = {{{"containerPort", kContainerPort}, {"hostPort", 0}, {"protocol", "tcp"}}};
+  }
+  const nlohmann::json volumes = Volumes(system, config);
 
   // PAASTA_* first, the instance's env over them.
   nlohmann::json env = {{"PAASTA_SERVICE", config.service},
@@ -118,7 +160,7 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   nlohmann::json app = {
       {"container", {{"docker", docker}, {"type", "DOCKER"}, {"volumes", volumes}}},
       {"uris", {system.dockercfg_location}},
-      {"backoff_factor", Number(config.backoff_factor)},
+      {"backoff_factor", JsonNumber(config.backoff_factor)},
       {"max_launch_delay_seconds", config.max_launch_delay_seconds},
       {"health_checks", HealthChecks(config)},
       {"env", env},
@@ -150,27 +192,7 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   definition.set_disk(config.disk);
   definition.set_instances(static_cast<int32_t>(composed.instances));
   for (const auto& [name, value] : env.items()) (*definition.mutable_env())[name] = value.get<std::string>();
-  v1::DockerContainer* container = definition.mutable_container()->mutable_docker();
-  container->set_image(image);
-  container->set_network(network == "HOST"   ? v1::NETWORK_MODE_HOST
-                         : network == "NONE" ? v1::NETWORK_MODE_NONE
-                                             : v1::NETWORK_MODE_BRIDGE);
-  if (network == "BRIDGE") {
-    v1::PortMapping* mapping = container->add_port_mappings();
-    mapping->set_container_port(kContainerPort);
-    mapping->set_protocol("tcp");
-  }
-  for (const auto& parameter : parameters) {
-    v1::DockerParameter* out = container->add_parameters();
-    out->set_key(parameter["key"].get<std::string>());
-    out->set_value(parameter["value"].get<std::string>());
-  }
-  for (const auto& volume : volumes) {
-    v1::Volume* out = definition.mutable_container()->add_volumes();
-    out->set_container_path(volume["containerPath"].get<std::string>());
-    out->set_host_path(volume["hostPath"].get<std::string>());
-    out->set_mode(volume["mode"] == "RW" ? v1::VOLUME_MODE_RW : v1::VOLUME_MODE_RO);
-  }
+  *definition.mutable_container() = ContainerProto(image, network, parameters, volumes, network == "BRIDGE");
   for (const auto& check : app["health_checks"]) {
     v1::HealthCheck* out = definition.add_health_checks();
     const std::string protocol = check["protocol"];

@@ -39,15 +39,39 @@ struct ComposedApp {
 // The port PaaSTA services listen on inside their container.
 inline constexpr int kContainerPort = 8888;
 
+// A number as the original's YAML gave it: an int when integral, else a float
+// (so the hashed dicts match the original's).
+nlohmann::json JsonNumber(double value);
+
+// The seed's Docker parameters for any instance (apps and jobs): memory-swap
+// equal to mem rounded up to whole MB, cpu-period, cpu-quota with the burst,
+// ulimits (sorted by name), cap-add; as [{"key", "value"}, ...].
+nlohmann::json DockerParameters(const config::InstanceConfig& config);
+
+// The system config's volumes, then the instance's extra_volumes, as
+// [{"containerPath", "hostPath", "mode"}, ...]. The system config must have
+// volumes.
+nlohmann::json Volumes(const config::SystemConfig& system, const config::InstanceConfig& config);
+
+// "BRIDGE", "HOST" or "NONE" for the instance's `net`.
+std::string DockerNetwork(const config::InstanceConfig& config);
+
+// The image with the system config's docker_registry in front (when set).
+std::string DockerImage(const config::SystemConfig& system, const config::BranchDeployment& deployment);
+
+// The same container as a paasta.v1.Container (port 8888 published in bridge
+// mode when `publish_port`).
+v1::Container ContainerProto(const std::string& image, const std::string& network, const nlohmann::json& parameters,
+                             const nlohmann::json& volumes, bool publish_port);
+
 // Composes the app. `location_count` is how many distinct values of the
 // namespace's `discover` attribute the cluster's hosts have (the GROUP_BY
 // constraint's count; 1 on one machine). `git_url` is the service's repository
 // (for the agent's checkout). FAILED_PRECONDITION when the deployment has no
 // image or the system config has no volumes, naming the instance.
 absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& config,
-                                       const config::BranchDeployment& deployment,
-                                       const config::SystemConfig& system, int location_count,
-                                       const std::string& git_url);
+                                       const config::BranchDeployment& deployment, const config::SystemConfig& system,
+                                       int location_count, const std::string& git_url);
 
 }  // namespace paasta::deployer
 
