@@ -57,8 +57,7 @@ std::string HttpResponse::Header(absl::string_view name) const {
 }
 
 absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
-  static constexpr const char* kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
-                                             "PATCH", "HEAD", "OPTIONS"};
+  static constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
   bool known_method = false;
   for (const char* method : kMethods) known_method |= request.method == method;
   if (!known_method) {
@@ -72,8 +71,7 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   HttpResponse response;
   std::unique_ptr<curl_slist, SlistDeleter> header_list;
   for (const auto& [name, value] : request.headers) {
-    header_list.reset(
-        curl_slist_append(header_list.release(), absl::StrCat(name, ": ", value).c_str()));
+    header_list.reset(curl_slist_append(header_list.release(), absl::StrCat(name, ": ", value).c_str()));
   }
   // Never send "Expect: 100-continue"; peers in tests and hacheck do not need it.
   header_list.reset(curl_slist_append(header_list.release(), "Expect:"));
@@ -82,19 +80,23 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-      request.method == "PATCH") {
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, header_list.get());
-  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
+  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(request.timeout)));
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(request.connect_timeout)));
   // Signals must not be used for timeouts in a multi-threaded daemon.
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  if (request.follow_redirects) {
+    // As `curl -L`, keeping the method and body on 301/302/303 (CUSTOMREQUEST
+    // is kept by curl; POSTREDIR keeps the body).
+    curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(handle, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(handle, CURLOPT_POSTREDIR, static_cast<long>(CURL_REDIR_POST_ALL));
+  }
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, AppendHeader);
@@ -102,8 +104,8 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
 
   const CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) {
-    const std::string message = absl::StrFormat("%s %s failed: %s", request.method,
-                                                 request.url, curl_easy_strerror(code));
+    const std::string message =
+        absl::StrFormat("%s %s failed: %s", request.method, request.url, curl_easy_strerror(code));
     switch (code) {
       case CURLE_OPERATION_TIMEDOUT:
         return absl::DeadlineExceededError(message);

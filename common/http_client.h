@@ -35,6 +35,9 @@ struct HttpRequest {
   absl::Duration timeout = absl::Seconds(10);
   // Connecting must succeed within this (and within timeout).
   absl::Duration connect_timeout = absl::Seconds(3);
+  // Follow redirects (at most 5) with the same method and body, as `curl -L`
+  // (a Chronos that is not the leader redirects to the leader).
+  bool follow_redirects = false;
 };
 
 struct HttpResponse {

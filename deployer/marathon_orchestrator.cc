@@ -5,14 +5,12 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/http_client.h"
 #include "common/iso8601.h"
-#include "common/version.h"
 
 namespace paasta::deployer {
 namespace {
@@ -34,16 +32,6 @@ std::string CamelCase(const std::string& key) {
 // Marathon's app ids are paths: "/a.b" out, "a.b" in.
 std::string StripSlash(const std::string& id) { return std::string(absl::StripPrefix(id, "/")); }
 
-std::string MarathonMessage(const std::string& body) {
-  const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
-    std::string message = parsed["message"];
-    if (parsed.contains("details")) message += " " + parsed["details"].dump();
-    return message;
-  }
-  return body.size() > 200 ? body.substr(0, 200) + "..." : body;
-}
-
 // The keys of an app in GET /v2/apps that ParseMarathonApp reads.
 const std::set<std::string>& AppKeysRead() {
   static const auto* keys = new std::set<std::string>{"id", "instances", "healthChecks", "labels", "tasks"};
@@ -64,8 +52,8 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
   OrchestratorApp out;
   out.id = StripSlash(app.value("id", ""));
   out.instances = app.value("instances", 0);
-  out.has_health_checks = app.contains("healthChecks") && app["healthChecks"].is_array() &&
-                          !app["healthChecks"].empty();
+  out.has_health_checks =
+      app.contains("healthChecks") && app["healthChecks"].is_array() && !app["healthChecks"].empty();
   if (app.contains("labels") && app["labels"].is_object()) {
     for (const auto& [key, value] : app["labels"].items()) {
       if (value.is_string()) out.labels[key] = value;
@@ -83,8 +71,7 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
       }
     }
     if (task.contains("startedAt") && task["startedAt"].is_string()) {
-      if (absl::StatusOr<absl::Time> started = ParseIsoDateTime(task["startedAt"].get<std::string>());
-          started.ok()) {
+      if (absl::StatusOr<absl::Time> started = ParseIsoDateTime(task["startedAt"].get<std::string>()); started.ok()) {
         t.started = true;
         t.started_at = *started;
       }
@@ -101,68 +88,16 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
 }
 
 MarathonOrchestrator::MarathonOrchestrator(config::MarathonEndpoint endpoint, MarathonOptions options)
-    : endpoint_(std::move(endpoint)), options_(options) {
-  base_url_ = std::string(absl::StripSuffix(endpoint_.url, "/"));
-}
+    : rest_("Marathon", {endpoint.url}, endpoint.user, endpoint.password, options, "paasta-deployer") {}
 
-absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& method,
-                                                          const std::string& path_and_query,
+absl::StatusOr<nlohmann::json> MarathonOrchestrator::Call(const std::string& method, const std::string& path_and_query,
                                                           const nlohmann::json* body, bool only_app_keys) {
-  HttpRequest request;
-  request.method = method;
-  request.url = base_url_ + path_and_query;
-  request.timeout = options_.timeout;
-  request.headers = {{"Accept", "application/json"},
-                     {"User-Agent", absl::StrCat("PaaSTA Tools ", kVersion, " paasta-deployer")}};
-  if (body != nullptr) {
-    request.body = body->dump();
-    request.headers.emplace_back("Content-Type", "application/json");
-  }
-  if (!endpoint_.user.empty()) {
-    request.headers.emplace_back(
-        "Authorization", "Basic " + absl::Base64Escape(endpoint_.user + ":" + endpoint_.password));
-  }
-  const std::string what = absl::StrCat("Marathon ", method, " ", request.url);
-  absl::Duration wait = options_.backoff;
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<HttpResponse> response = HttpFetch(request);
-    const bool retry = !response.ok() || response->status_code >= 500;
-    if (retry && attempt < options_.retries) {
-      absl::SleepFor(wait);
-      wait *= 2;
-      continue;
-    }
-    if (!response.ok()) return absl::UnavailableError(absl::StrCat(what, ": ", response.status().message()));
-    const long code = response->status_code;
-    if (code >= 200 && code < 300) {
-      if (response->body.empty()) return nlohmann::json::object();
-      // A whole cluster's apps make a large answer: keep only what the deployer reads.
-      const nlohmann::json::parser_callback_t keep = [](int depth, nlohmann::json::parse_event_t event,
-                                                         nlohmann::json& parsed) {
-        return event != nlohmann::json::parse_event_t::key || depth != 3 || AppKeysRead().count(parsed) > 0;
-      };
-      nlohmann::json parsed = nlohmann::json::parse(response->body, only_app_keys ? keep : nullptr,
-                                                    /*allow_exceptions=*/false);
-      if (parsed.is_discarded()) return absl::InternalError(absl::StrCat(what, ": the answer is not JSON"));
-      return parsed;
-    }
-    const std::string message = absl::StrCat(what, ": HTTP ", code, ": ", MarathonMessage(response->body));
-    switch (code) {
-      case 404:
-        return absl::NotFoundError(message);
-      case 409:
-        return absl::StrContains(response->body, "already exists") ? absl::AlreadyExistsError(message)
-                                                                   : absl::FailedPreconditionError(message);
-      case 400:
-      case 422:
-        return absl::InvalidArgumentError(message);
-      case 401:
-      case 403:
-        return absl::PermissionDeniedError(message);
-      default:
-        return code >= 500 ? absl::UnavailableError(message) : absl::UnknownError(message);
-    }
-  }
+  // A whole cluster's apps make a large answer: keep only what the deployer reads.
+  const nlohmann::json::parser_callback_t keep = [](int depth, nlohmann::json::parse_event_t event,
+                                                    nlohmann::json& parsed) {
+    return event != nlohmann::json::parse_event_t::key || depth != 3 || AppKeysRead().count(parsed) > 0;
+  };
+  return rest_.Call(method, path_and_query, body, only_app_keys ? keep : nullptr);
 }
 
 absl::StatusOr<std::vector<OrchestratorApp>> MarathonOrchestrator::ListApps(const std::string& prefix) {
@@ -171,7 +106,8 @@ absl::StatusOr<std::vector<OrchestratorApp>> MarathonOrchestrator::ListApps(cons
       Call("GET", "/v2/apps?embed=apps.tasks&id=" + UrlEncode(prefix), nullptr, /*only_app_keys=*/true);
   if (!answer.ok()) return answer.status();
   if (!answer->contains("apps") || !(*answer)["apps"].is_array()) {
-    return absl::InternalError(absl::StrCat("Marathon GET ", base_url_, "/v2/apps: no \"apps\" list in the answer"));
+    return absl::InternalError(
+        absl::StrCat("Marathon GET ", rest_.base_urls()[0], "/v2/apps: no \"apps\" list in the answer"));
   }
   std::vector<OrchestratorApp> apps;
   for (const nlohmann::json& app : (*answer)["apps"]) {
@@ -200,8 +136,7 @@ absl::Status MarathonOrchestrator::KillTasks(const std::vector<std::string>& tas
   if (task_ids.empty()) return absl::OkStatus();
   const nlohmann::json body = {{"ids", task_ids}};
   absl::Status killed =
-      Call("POST", absl::StrCat("/v2/tasks/delete?scale=", scale ? "true" : "false", "&force=true"), &body)
-          .status();
+      Call("POST", absl::StrCat("/v2/tasks/delete?scale=", scale ? "true" : "false", "&force=true"), &body).status();
   // As the original: "is not valid" means the tasks are already gone.
   if (absl::IsInvalidArgument(killed) && absl::StrContains(killed.message(), "is not valid")) {
     return absl::OkStatus();

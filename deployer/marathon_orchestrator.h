@@ -21,19 +21,14 @@
 
 #include "absl/time/time.h"
 #include "common/config/system_config.h"
+#include "common/rest_client.h"
 #include "deployer/orchestrator.h"
 #include "nlohmann/json.hpp"
 
 namespace paasta::deployer {
 
-struct MarathonOptions {
-  // Each request must finish within this (the original's client used 30 s).
-  absl::Duration timeout = absl::Seconds(30);
-  // Attempts after the first on a transport error or a 5xx answer.
-  int retries = 3;
-  // The first retry waits this long; each next one twice as long.
-  absl::Duration backoff = absl::Milliseconds(500);
-};
+// Timeout (the original's client used 30 s), retries and backoff.
+using MarathonOptions = RestOptions;
 
 class MarathonOrchestrator : public Orchestrator {
  public:
@@ -44,8 +39,7 @@ class MarathonOrchestrator : public Orchestrator {
   absl::Status ScaleApp(const std::string& app_id, int64_t instances) override;
   absl::Status DeleteApp(const std::string& app_id) override;
   absl::Status KillTasks(const std::vector<std::string>& task_ids, bool scale) override;
-  absl::Status SetLabel(const std::string& app_id, const std::string& key,
-                        const std::string& value) override;
+  absl::Status SetLabel(const std::string& app_id, const std::string& key, const std::string& value) override;
 
  private:
   // Sends one request (with retries); the parsed JSON body of a 2xx answer.
@@ -56,9 +50,7 @@ class MarathonOrchestrator : public Orchestrator {
   absl::StatusOr<nlohmann::json> Call(const std::string& method, const std::string& path_and_query,
                                       const nlohmann::json* body, bool only_app_keys = false);
 
-  const config::MarathonEndpoint endpoint_;
-  const MarathonOptions options_;
-  std::string base_url_;
+  RestClient rest_;
 };
 
 // The app as Marathon's JSON wants it: the composer's dict (PaaSTA's Python
