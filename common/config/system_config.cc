@@ -142,6 +142,7 @@ absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
     }
     chronos_reader.String("user", &endpoint.user);
     chronos_reader.String("password", &endpoint.password);
+    chronos_reader.String("api_prefix", &endpoint.api_prefix);
     chronos_reader.WarnAboutUnknownKeys();
     config.chronos = endpoint;
   }

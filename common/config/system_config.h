@@ -38,6 +38,9 @@ struct ChronosEndpoint {
   std::vector<std::string> urls;
   std::string user;
   std::string password;
+  // Where the API lives: "/scheduler" (Chronos 2.x, the default) or
+  // "/v1/scheduler" (Chronos 3.x). Not a key of the original.
+  std::string api_prefix = "/scheduler";
 };
 
 struct SystemConfig {
