@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -116,15 +117,20 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 absl::Status RemoveTree(const std::string& path) {
   struct stat info;
   if (::lstat(path.c_str(), &info) != 0) {
-    return errno == ENOENT ? absl::OkStatus()
-                           : ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
+    return errno == ENOENT ? absl::OkStatus() : ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
   }
   // Depth first, without following links, staying on one file system.
   const int result = ::nftw(
-      path.c_str(),
-      [](const char* entry, const struct stat*, int, struct FTW*) { return ::remove(entry); }, 64,
+      path.c_str(), [](const char* entry, const struct stat*, int, struct FTW*) { return ::remove(entry); }, 64,
       FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   if (result != 0) return ErrnoStatus(errno, absl::StrCat("cannot remove ", path));
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirs(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot create ", path, ": ", error.message()));
   return absl::OkStatus();
 }
 

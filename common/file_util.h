@@ -27,6 +27,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // writer uses its own temporary file and the last rename wins whole.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
 
+// Creates the folder `path` and any missing parents (as mkdir -p). OK if it
+// exists; an error naming the path otherwise.
+absl::Status MakeDirs(const std::string& path);
+
 // Removes `path` and everything under it (symbolic links are removed, not
 // followed). OK if it does not exist.
 absl::Status RemoveTree(const std::string& path);

@@ -205,6 +205,9 @@ absl::StatusOr<v1::Job> RerunJob(const v1::Job& job, absl::Time execution_date, 
   clone.set_name(absl::StrCat("tmp-", stamp, " ", job.name()));
   clone.set_schedule("R1//PT1M");
   clone.clear_parents();
+  // A stopped job can be rerun (the original's clone inherited disabled, so it
+  // could not, until PR #1298).
+  clone.set_disabled(false);
   if (!job.command_template().empty()) {
     absl::StatusOr<absl::TimeZone> zone = JobTimeZone(job);
     if (!zone.ok()) return zone.status();
