@@ -29,22 +29,20 @@ constexpr char kDescription[] =
 
 // The endpoints with their system config key (daemon_addresses.<key>).
 std::vector<std::pair<DaemonEndpoint*, std::string>> EndpointKeys(Endpoints& endpoints) {
-  return {{&endpoints.agent, "agent"},       {&endpoints.generator, "generator"},
-          {&endpoints.deployer, "deployer"}, {&endpoints.scheduler_bridge, "scheduler_bridge"},
-          {&endpoints.drainer, "drainer"},   {&endpoints.monitor, "monitor"},
+  return {{&endpoints.agent, "agent"},          {&endpoints.generator, "generator"},
+          {&endpoints.deployer, "deployer"},    {&endpoints.scheduler_bridge, "scheduler_bridge"},
+          {&endpoints.drainer, "drainer"},      {&endpoints.monitor, "monitor"},
           {&endpoints.smartstack, "smartstack"}};
 }
 
 // Adds --agent, --generator, ... and --rpc-timeout to the top-level app; returns
 // the address options by system config key.
-std::map<std::string, CLI::Option*> AddEndpointFlags(CLI::App& app, Endpoints& endpoints,
-                                                     std::string& rpc_timeout) {
+std::map<std::string, CLI::Option*> AddEndpointFlags(CLI::App& app, Endpoints& endpoints, std::string& rpc_timeout) {
   std::map<std::string, CLI::Option*> options;
   for (const auto& [endpoint, key] : EndpointKeys(endpoints)) {
     std::string env = "PAASTA_" + endpoint->flag.substr(2);
     for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-    options[key] = app.add_option(endpoint->flag, endpoint->address,
-                                  absl::StrCat("host:port of ", endpoint->binary))
+    options[key] = app.add_option(endpoint->flag, endpoint->address, absl::StrCat("host:port of ", endpoint->binary))
                        ->envname(env)
                        ->capture_default_str()
                        ->group("Daemon addresses");
@@ -62,8 +60,7 @@ std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
     size_t start = 0;
     while (start <= value.size()) {
       const size_t comma = value.find(',', start);
-      const std::string part =
-          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const std::string part = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!part.empty()) out.push_back(part);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -92,8 +89,7 @@ int RunCli(int argc, char** argv) {
 
   Endpoints endpoints = DefaultEndpoints();
   std::string rpc_timeout = "30s";
-  const std::map<std::string, CLI::Option*> address_options =
-      AddEndpointFlags(app, endpoints, rpc_timeout);
+  const std::map<std::string, CLI::Option*> address_options = AddEndpointFlags(app, endpoints, rpc_timeout);
   std::string system_config_dir;
   CLI::Option* system_config_option =
       app.add_option("--system-config-dir", system_config_dir,
@@ -107,10 +103,8 @@ int RunCli(int argc, char** argv) {
   auto finish_endpoints = [&]() -> bool {
     // Addresses from the system config fill in what nothing else set. The
     // default folder is optional; a folder named explicitly must load.
-    const bool explicit_dir = system_config_option->count() > 0 ||
-                              std::getenv("PAASTA_SYSTEM_CONFIG_DIR") != nullptr;
-    const std::string dir =
-        system_config_option->count() > 0 ? system_config_dir : config::DefaultSystemConfigDir();
+    const bool explicit_dir = system_config_option->count() > 0 || std::getenv("PAASTA_SYSTEM_CONFIG_DIR") != nullptr;
+    const std::string dir = system_config_option->count() > 0 ? system_config_dir : config::DefaultSystemConfigDir();
     const absl::StatusOr<config::SystemConfig> system = config::LoadSystemConfig(dir);
     if (system.ok()) {
       for (const auto& [endpoint, key] : EndpointKeys(endpoints)) {
@@ -124,10 +118,8 @@ int RunCli(int argc, char** argv) {
       exit_code = ExitCodeFor(system.status());
       return false;
     }
-    if (!absl::ParseDuration(rpc_timeout, &endpoints.rpc_timeout) ||
-        endpoints.rpc_timeout <= absl::ZeroDuration()) {
-      std::cerr << "paasta: --rpc-timeout: \"" << rpc_timeout
-                << "\" is not a positive duration (e.g. 30s)\n";
+    if (!absl::ParseDuration(rpc_timeout, &endpoints.rpc_timeout) || endpoints.rpc_timeout <= absl::ZeroDuration()) {
+      std::cerr << "paasta: --rpc-timeout: \"" << rpc_timeout << "\" is not a positive duration (e.g. 30s)\n";
       exit_code = kExitUsage;
       return false;
     }
@@ -136,13 +128,11 @@ int RunCli(int argc, char** argv) {
 
   // mark-for-deployment
   MarkForDeploymentOptions mark;
-  CLI::App* mark_cmd = app.add_subcommand(
-      "mark-for-deployment", "Deploy a commit to a deploy group (writes a deploy tag in git)");
+  CLI::App* mark_cmd =
+      app.add_subcommand("mark-for-deployment", "Deploy a commit to a deploy group (writes a deploy tag in git)");
   mark_cmd->add_option("-s,--service", mark.service, "The service")->required();
-  mark_cmd->add_option("-l,--deploy-group", mark.deploy_group, "The deploy group, e.g. local.everything")
-      ->required();
-  mark_cmd->add_option("-c,-k,--commit", mark.commit, "A full or abbreviated sha, or a ref name")
-      ->required();
+  mark_cmd->add_option("-l,--deploy-group", mark.deploy_group, "The deploy group, e.g. local.everything")->required();
+  mark_cmd->add_option("-c,-k,--commit", mark.commit, "A full or abbreviated sha, or a ref name")->required();
   mark_cmd->footer("Example: paasta mark-for-deployment -s example_service -l local.everything -c 3f596a5");
   mark_cmd->callback([&] {
     if (!finish_endpoints()) return;
@@ -158,8 +148,7 @@ int RunCli(int argc, char** argv) {
   };
   const StateCommand state_commands[] = {
       {"start", "Start instances (and bounce them): writes a start tag in git", StateChange::kStart},
-      {"stop", "Stop instances (scale to zero, disable jobs) until the next deploy or start",
-       StateChange::kStop},
+      {"stop", "Stop instances (scale to zero, disable jobs) until the next deploy or start", StateChange::kStop},
       {"restart", "Restart instances with a graceful bounce (same as start)", StateChange::kRestart},
   };
   SetStateOptions state;
@@ -169,8 +158,7 @@ int RunCli(int argc, char** argv) {
     cmd->add_option("-s,--service", state.service, "The service")->required();
     cmd->add_option("-i,--instances", state_instances, "Instances, comma-separated (default: all)");
     cmd->add_option("-c,--clusters", state_clusters, "Clusters, comma-separated")->required();
-    cmd->footer(absl::StrCat("Example: paasta ", command.name,
-                             " -s example_service -i main -c local"));
+    cmd->footer(absl::StrCat("Example: paasta ", command.name, " -s example_service -i main -c local"));
     const StateChange change = command.change;
     cmd->callback([&, change] {
       if (!finish_endpoints()) return;
@@ -185,8 +173,8 @@ int RunCli(int argc, char** argv) {
   RerunOptions rerun;
   std::vector<std::string> rerun_clusters;
   std::string rerun_date;
-  CLI::App* rerun_cmd = app.add_subcommand(
-      "rerun", "Run a scheduled job once, with its command rendered for a given date");
+  CLI::App* rerun_cmd =
+      app.add_subcommand("rerun", "Run a scheduled job once, with its command rendered for a given date");
   rerun_cmd->add_option("-s,--service", rerun.service, "The service")->required();
   rerun_cmd->add_option("-i,--instance", rerun.instance, "The job")->required();
   rerun_cmd->add_option("-c,--clusters", rerun_clusters, "Clusters, comma-separated");
@@ -197,8 +185,7 @@ int RunCli(int argc, char** argv) {
     if (!finish_endpoints()) return;
     if (!rerun_date.empty()) {
       if (!ParseExecutionDate(rerun_date, &rerun.execution_date)) {
-        std::cerr << "paasta rerun: -d/--execution_date: \"" << rerun_date
-                  << "\" is not YYYY-MM-DDTHH:MM:SS\n";
+        std::cerr << "paasta rerun: -d/--execution_date: \"" << rerun_date << "\" is not YYYY-MM-DDTHH:MM:SS\n";
         exit_code = kExitUsage;
         return;
       }
@@ -210,8 +197,8 @@ int RunCli(int argc, char** argv) {
 
   // validate, list: no daemon needed.
   ValidateOptions validate;
-  CLI::App* validate_cmd = app.add_subcommand(
-      "validate", "Check soa-configs: every problem with its file, line, instance and key");
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check soa-configs: every problem with its file, line, instance and key");
   validate_cmd->add_option("-s,--service", validate.service, "Only this service (default: all)");
   validate_cmd->add_option("-y,--soa-dir", validate.soa_dir,
                            "The soa-configs folder (default: $PAASTA_SOA_DIR or "
@@ -237,13 +224,32 @@ int RunCli(int argc, char** argv) {
   });
 
   // metastatus
-  CLI::App* metastatus_cmd = app.add_subcommand(
-      "metastatus", "Show the address and health of every paasta daemon of the cluster");
+  CLI::App* metastatus_cmd =
+      app.add_subcommand("metastatus", "Show the address and health of every paasta daemon of the cluster");
   metastatus_cmd->footer("Example: paasta metastatus");
   metastatus_cmd->callback([&] {
     if (!finish_endpoints()) return;
     exit_code = Metastatus(endpoints, std::cout, std::cerr);
   });
+
+  // emergency-start, emergency-stop
+  EmergencyOptions emergency;
+  for (const bool stop : {false, true}) {
+    CLI::App* cmd = app.add_subcommand(
+        stop ? "emergency-stop" : "emergency-start",
+        stop ? "Kill an instance's tasks now, without draining (jobs: kill and disable until the next deploy)"
+             : "Start an instance now (jobs: run now, schedule unchanged; long-running: lift an emergency stop)");
+    cmd->add_option("-s,--service", emergency.service, "The service")->required();
+    cmd->add_option("-i,--instance", emergency.instance, "The instance or job")->required();
+    cmd->add_option("-c,--cluster", emergency.cluster, "The cluster (default: the one the daemons serve)");
+    cmd->footer(absl::StrCat("Example: paasta ", stop ? "emergency-stop" : "emergency-start",
+                             " -s example_batch -i rollup -c local"));
+    cmd->callback([&, stop] {
+      if (!finish_endpoints()) return;
+      emergency.stop = stop;
+      exit_code = Emergency(endpoints, emergency, std::cout, std::cerr);
+    });
+  }
 
   // Commands of the original CLI that are not built yet: they exist, say so,
   // and accept any arguments.
@@ -252,8 +258,6 @@ int RunCli(int argc, char** argv) {
       {"list-clusters", "List clusters"},
       {"local-run", "Run an instance on this machine, as the platform would"},
       {"logs", "Show a service's task output and deploy events"},
-      {"emergency-start", "Start an instance now (jobs: run now)"},
-      {"emergency-stop", "Kill an instance's tasks now, without draining"},
       {"emergency-restart", "Replace an instance's tasks now"},
       {"get-latest-deployment", "Print the sha deployed to a deploy group"},
       {"wait-for-deployment", "Wait until a deploy group runs a commit"},

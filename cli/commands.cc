@@ -1,8 +1,7 @@
 #include "cli/commands.h"
 
-#include <ostream>
-
 #include <algorithm>
+#include <ostream>
 #include <set>
 
 #include "absl/strings/str_format.h"
@@ -12,13 +11,14 @@
 #include "common/status_map.h"
 #include "common/version.h"
 #include "google/protobuf/util/time_util.h"
+#include "protos/deployer.grpc.pb.h"
 #include "protos/generator.grpc.pb.h"
 #include "protos/scheduler_bridge.grpc.pb.h"
 
 namespace paasta::cli {
 
-int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
-                      std::ostream& out, std::ostream& err) {
+int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
+                      std::ostream& err) {
   auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
   grpc::ClientContext context;
   SetDeadline(endpoints, &context);
@@ -30,14 +30,12 @@ int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
   v1::MarkForDeploymentResponse response;
   const grpc::Status status = stub->MarkForDeployment(&context, request, &response);
   if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
-  out << "Marked " << response.git_sha() << " for deployment in deploy group "
-      << options.deploy_group << " of " << options.service << " (tag " << response.tag()
-      << ").\n";
+  out << "Marked " << response.git_sha() << " for deployment in deploy group " << options.deploy_group << " of "
+      << options.service << " (tag " << response.tag() << ").\n";
   return 0;
 }
 
-int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out,
-             std::ostream& err) {
+int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out, std::ostream& err) {
   auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
   grpc::ClientContext context;
   SetDeadline(endpoints, &context);
@@ -85,8 +83,7 @@ int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::os
   return 0;
 }
 
-int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out,
-          std::ostream& err) {
+int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out, std::ostream& err) {
   auto stub = v1::SchedulerBridge::NewStub(Connect(endpoints.scheduler_bridge));
   // The scheduler bridge serves one cluster; with no -c it is that one.
   std::vector<std::string> clusters = options.clusters;
@@ -101,8 +98,8 @@ int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream&
     request.mutable_instance()->set_instance(options.instance);
     request.mutable_instance()->set_cluster(cluster);
     if (options.has_execution_date) {
-      *request.mutable_execution_date() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
-          absl::ToUnixSeconds(options.execution_date));
+      *request.mutable_execution_date() =
+          google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(options.execution_date));
     }
     v1::RerunResponse response;
     const grpc::Status status = stub->Rerun(&context, request, &response);
@@ -115,6 +112,85 @@ int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream&
   return exit_code;
 }
 
+int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::ostream& out, std::ostream& err) {
+  const std::string name = absl::StrCat(options.service, ".", options.instance);
+  v1::InstanceRef instance;
+  instance.set_service(options.service);
+  instance.set_instance(options.instance);
+  instance.set_cluster(options.cluster);
+  // A job of the scheduler bridge, or a long-running instance of the deployer?
+  auto bridge = v1::SchedulerBridge::NewStub(Connect(endpoints.scheduler_bridge));
+  grpc::Status job_status;
+  {
+    grpc::ClientContext context;
+    SetDeadline(endpoints, &context);
+    v1::GetJobStatusRequest request;
+    *request.mutable_instance() = instance;
+    v1::JobStatus response;
+    job_status = bridge->GetJobStatus(&context, request, &response);
+  }
+  if (job_status.ok()) {
+    grpc::ClientContext context;
+    SetDeadline(endpoints, &context);
+    if (options.stop) {
+      v1::StopRequest request;
+      *request.mutable_instance() = instance;
+      v1::StopResponse response;
+      const grpc::Status status = bridge->Stop(&context, request, &response);
+      if (!status.ok()) return ReportRpcFailure(endpoints.scheduler_bridge, status, err);
+      out << name << ": "
+          << (response.killed_tasks() >= 0 ? absl::StrCat("killed ", response.killed_tasks(), " running task(s)")
+                                           : std::string("running tasks killed"))
+          << "; the job is disabled until its next deploy.\n";
+      return 0;
+    }
+    v1::StartNowRequest request;
+    *request.mutable_instance() = instance;
+    v1::StartNowResponse response;
+    const grpc::Status status = bridge->StartNow(&context, request, &response);
+    if (!status.ok()) return ReportRpcFailure(endpoints.scheduler_bridge, status, err);
+    out << name << ": started a run now" << (response.has_run() ? absl::StrCat(" (run ", response.run().id(), ")") : "")
+        << "; its schedule is unchanged.\n";
+    return 0;
+  }
+  auto deployer = v1::Deployer::NewStub(Connect(endpoints.deployer));
+  grpc::ClientContext context;
+  SetDeadline(endpoints, &context);
+  grpc::Status status;
+  if (options.stop) {
+    v1::EmergencyStopRequest request;
+    *request.mutable_instance() = instance;
+    v1::EmergencyStopResponse response;
+    status = deployer->EmergencyStop(&context, request, &response);
+    if (status.ok()) {
+      out << name << ": killed " << response.killed_tasks()
+          << " task(s) without draining; it stays at zero until its next deploy or `paasta emergency-start`.\n";
+      return 0;
+    }
+  } else {
+    v1::EmergencyStartRequest request;
+    *request.mutable_instance() = instance;
+    v1::EmergencyStartResponse response;
+    status = deployer->EmergencyStart(&context, request, &response);
+    if (status.ok()) {
+      out << name << ": started; " << response.status().expected_instances() << " task(s) expected.\n";
+      return 0;
+    }
+  }
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND && job_status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    err << "paasta: " << name << " is neither a long-running instance nor a scheduled job of "
+        << (options.cluster.empty() ? std::string("the cluster") : absl::StrCat("cluster ", options.cluster))
+        << " (see `paasta list -i`)\n";
+    return 1;
+  }
+  // The bridge could not say (unreachable): report that rather than the
+  // deployer's NOT_FOUND.
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return ReportRpcFailure(endpoints.scheduler_bridge, job_status, err);
+  }
+  return ReportRpcFailure(endpoints.deployer, status, err);
+}
+
 bool ParseExecutionDate(const std::string& text, absl::Time* date) {
   std::string error;
   return absl::ParseTime("%Y-%m-%dT%H:%M:%S", text, absl::UTCTimeZone(), date, &error);
@@ -123,8 +199,8 @@ bool ParseExecutionDate(const std::string& text, absl::Time* date) {
 int Metastatus(const Endpoints& endpoints, std::ostream& out, std::ostream& err) {
   bool all_serving = true;
   for (const DaemonEndpoint* endpoint :
-       {&endpoints.agent, &endpoints.generator, &endpoints.deployer, &endpoints.scheduler_bridge,
-        &endpoints.drainer, &endpoints.monitor, &endpoints.smartstack}) {
+       {&endpoints.agent, &endpoints.generator, &endpoints.deployer, &endpoints.scheduler_bridge, &endpoints.drainer,
+        &endpoints.monitor, &endpoints.smartstack}) {
     const absl::StatusOr<std::string> health =
         CheckHealth(Connect(*endpoint), "", std::min(endpoints.rpc_timeout, absl::Seconds(5)));
     const std::string state = health.ok() ? *health : "unreachable";
@@ -157,8 +233,8 @@ int Validate(const ValidateOptions& options, std::ostream& out, std::ostream& er
     out << problem.ToString() << "\n";
   }
   const size_t count = result->services.size();
-  out << absl::StrFormat("%d service%s, %d instance%s: ", count, count == 1 ? "" : "s",
-                         result->instances, result->instances == 1 ? "" : "s");
+  out << absl::StrFormat("%d service%s, %d instance%s: ", count, count == 1 ? "" : "s", result->instances,
+                         result->instances == 1 ? "" : "s");
   if (errors == 0) {
     out << "valid" << (warnings > 0 ? absl::StrFormat(" (%d warning%s)", warnings, warnings == 1 ? "" : "s") : "")
         << "\n";
@@ -195,8 +271,7 @@ int List(const ListOptions& options, std::ostream& out, std::ostream& err) {
 }
 
 int NotAvailableYet(const std::string& command, std::ostream& err) {
-  err << "paasta: `paasta " << command << "` is not available yet in paasta " << kVersion
-      << ".\n";
+  err << "paasta: `paasta " << command << "` is not available yet in paasta " << kVersion << ".\n";
   return ExitCodeFor(absl::UnimplementedError(""));
 }
 

@@ -21,8 +21,8 @@ struct MarkForDeploymentOptions {
 };
 
 // `paasta mark-for-deployment`: asks the generator to tag the commit.
-int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
-                      std::ostream& out, std::ostream& err);
+int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
+                      std::ostream& err);
 
 // Which of start, stop and restart.
 enum class StateChange { kStart, kStop, kRestart };
@@ -36,8 +36,7 @@ struct SetStateOptions {
 };
 
 // `paasta start|stop|restart`: asks the generator to write control tags.
-int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out,
-             std::ostream& err);
+int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out, std::ostream& err);
 
 struct RerunOptions {
   std::string service;
@@ -49,8 +48,7 @@ struct RerunOptions {
 };
 
 // `paasta rerun`: asks the scheduler bridge to run the job for a date.
-int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out,
-          std::ostream& err);
+int Rerun(const Endpoints& endpoints, const RerunOptions& options, std::ostream& out, std::ostream& err);
 
 // Parses a rerun date, "%Y-%m-%dT%H:%M:%S" in UTC as the original. False if it
 // does not match.
@@ -81,6 +79,20 @@ struct ListOptions {
 
 // `paasta list`: one service (or service.instance) a line.
 int List(const ListOptions& options, std::ostream& out, std::ostream& err);
+
+struct EmergencyOptions {
+  // Start (jobs: run now; long-running: lift an emergency stop and reconcile)
+  // or stop (kill every task now, without draining, until the next deploy).
+  bool stop = false;
+  std::string service;
+  std::string instance;
+  // Empty means the cluster the daemons serve.
+  std::string cluster;
+};
+
+// `paasta emergency-start|emergency-stop`: asks the scheduler bridge when the
+// instance is a job, the deployer when it is long-running.
+int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::ostream& out, std::ostream& err);
 
 // For commands that exist in the original CLI but not yet here: says so and
 // returns the UNIMPLEMENTED exit code.

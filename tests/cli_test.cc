@@ -1,6 +1,7 @@
 // The real `paasta` binary against real daemons: help, usage errors, an
-// unreachable daemon named with its address and flag, a daemon that does not
-// implement a call yet, and the three ways to set a daemon's address.
+// unreachable daemon named with its address and flag, a daemon's refusal in its
+// own words, and the three ways to set a daemon's address.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <string>
@@ -41,12 +42,19 @@ class RunningDaemon {
  public:
   explicit RunningDaemon(const std::string& binary) {
     dir_ = paasta::testing::NewTempDir("daemon");
-    std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0",
-                                     "--metrics_listen=127.0.0.1:0",
+    std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
                                      "--ports_file=" + dir_ + "/ports.json"};
     // Every daemon gets its own state under the test's folder.
     if (absl::StrContains(binary, "paasta-agent")) argv.push_back("--state_dir=" + dir_ + "/agent");
     if (absl::StrContains(binary, "paasta-generator")) argv.push_back("--soa_dir=" + dir_ + "/soa");
+    if (absl::StrContains(binary, "paasta-scheduler-bridge")) {
+      // An empty soa-configs folder and a one-machine cluster.
+      ::mkdir((dir_ + "/soa").c_str(), 0755);
+      ::mkdir((dir_ + "/etc").c_str(), 0755);
+      WriteFileAtomically(dir_ + "/etc/cluster.json", R"({"cluster": "local", "volumes": []})").IgnoreError();
+      argv.insert(argv.end(), {"--state_dir=" + dir_ + "/bridge", "--soa_dir=" + dir_ + "/soa",
+                               "--system_config_dir=" + dir_ + "/etc", "--agent=127.0.0.1:1"});
+    }
     auto child = ChildProcess::Start(argv, dir_ + "/output");
     if (!child.ok()) return;
     process_ = std::move(*child);
@@ -64,8 +72,7 @@ class RunningDaemon {
 // True when the CLI reached the daemon: whatever the daemon answered (here,
 // that the service does not exist), it is not the "cannot reach" of exit 2.
 bool Reached(const CliResult& result) {
-  return result.exit_code != 2 && result.exit_code != -1 &&
-         !absl::StrContains(result.output, "cannot reach");
+  return result.exit_code != 2 && result.exit_code != -1 && !absl::StrContains(result.output, "cannot reach");
 }
 
 // Nothing listens on port 1 of loopback (a privileged port no test binds).
@@ -74,12 +81,9 @@ constexpr char kNobody[] = "127.0.0.1:1";
 TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
   const CliResult result = RunPaasta({"--help"});
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* command :
-       {"mark-for-deployment", "start", "stop", "restart", "rerun", "status", "validate", "list",
-        "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart"}) {
-    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("  ", command, " ")))
-        << command << "\n"
-        << result.output;
+  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "status", "validate", "list",
+                              "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart"}) {
+    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("  ", command, " "))) << command << "\n" << result.output;
   }
   for (const char* flag : {"--generator", "--deployer", "--agent", "--scheduler-bridge"}) {
     EXPECT_TRUE(absl::StrContains(result.output, flag)) << flag;
@@ -87,12 +91,11 @@ TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
 }
 
 TEST(CliTest, EachBuiltCommandsHelpHasAnExample) {
-  for (const char* command :
-       {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list"}) {
+  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list",
+                              "emergency-start", "emergency-stop"}) {
     const CliResult result = RunPaasta({command, "--help"});
     EXPECT_EQ(result.exit_code, 0) << command;
-    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("Example: paasta ", command)))
-        << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("Example: paasta ", command))) << result.output;
   }
 }
 
@@ -114,41 +117,33 @@ TEST(CliTest, UsageErrorsExitTwoAndNameTheFlag) {
 }
 
 TEST(CliTest, UnreachableDaemonIsNamedWithItsAddressAndFlag) {
-  const CliResult result =
-      RunPaasta({"--generator", kNobody, "start", "-s", "example_service", "-c", "local"});
+  const CliResult result = RunPaasta({"--generator", kNobody, "start", "-s", "example_service", "-c", "local"});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_TRUE(absl::StrContains(
-      result.output, absl::StrCat("paasta: cannot reach paasta-generator at ", kNobody,
-                                  " (set its address with --generator")))
+  EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("paasta: cannot reach paasta-generator at ", kNobody,
+                                                            " (set its address with --generator")))
       << result.output;
 }
 
-TEST(CliTest, DaemonThatCannotDoItYetSaysSoInWords) {
+TEST(CliTest, RerunOfAServiceTheBridgeDoesNotKnowNamesItAndExitsOne) {
   RunningDaemon bridge("scheduler-bridge/paasta-scheduler-bridge");
   ASSERT_FALSE(bridge.address().empty());
-  const CliResult rerun = RunPaasta({"--scheduler-bridge", bridge.address(), "rerun", "-s",
-                                     "example_batch", "-i", "daily", "-d", "2016-04-25T00:00:00"});
-  EXPECT_EQ(rerun.exit_code, 3);
-  EXPECT_TRUE(absl::StrContains(
-      rerun.output, absl::StrCat("paasta: paasta-scheduler-bridge at ", bridge.address(),
-                                 " cannot do this yet: /paasta.v1.SchedulerBridge/Rerun is not "
-                                 "implemented yet in paasta 0.1.0")))
-      << rerun.output;
+  const CliResult rerun = RunPaasta({"--scheduler-bridge", bridge.address(), "rerun", "-s", "example_batch", "-i",
+                                     "daily", "-d", "2016-04-25T00:00:00"});
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.output;
+  EXPECT_TRUE(absl::StrContains(rerun.output, "paasta: no service \"example_batch\" in ")) << rerun.output;
 }
 
 TEST(CliTest, AddressesComeFromTheConfigFileAndTheEnvironment) {
   RunningDaemon generator("deployer/generator/paasta-generator");
   ASSERT_FALSE(generator.address().empty());
   const std::string config = paasta::testing::NewTempDir("config") + "/paasta.toml";
-  ASSERT_TRUE(
-      WriteFileAtomically(config, absl::StrCat("generator = \"", generator.address(), "\"\n")).ok());
+  ASSERT_TRUE(WriteFileAtomically(config, absl::StrCat("generator = \"", generator.address(), "\"\n")).ok());
 
   CliResult result = RunPaasta({"--config", config, "stop", "-s", "x", "-c", "local"});
   EXPECT_TRUE(Reached(result)) << result.output;
   result = RunPaasta({"stop", "-s", "x", "-c", "local"}, {"PAASTA_CLI_CONFIG=" + config});
   EXPECT_TRUE(Reached(result)) << result.output;
-  result = RunPaasta({"stop", "-s", "x", "-c", "local"},
-                     {"PAASTA_GENERATOR=" + generator.address()});
+  result = RunPaasta({"stop", "-s", "x", "-c", "local"}, {"PAASTA_GENERATOR=" + generator.address()});
   EXPECT_TRUE(Reached(result)) << result.output;
   // A flag beats the environment.
   result = RunPaasta({"--generator", kNobody, "stop", "-s", "x", "-c", "local"},
@@ -160,24 +155,21 @@ TEST(CliTest, AddressesComeFromTheSystemConfigWhenNothingElseSetsThem) {
   RunningDaemon generator("deployer/generator/paasta-generator");
   ASSERT_FALSE(generator.address().empty());
   const std::string dir = paasta::testing::NewTempDir("etc-paasta");
-  ASSERT_TRUE(WriteFileAtomically(dir + "/cluster.json",
-                                  absl::StrCat(R"({"cluster": "local", "daemon_addresses": )",
-                                               R"({"generator": ")", generator.address(), R"("}})"))
-                  .ok());
-  CliResult result =
-      RunPaasta({"--system-config-dir", dir, "stop", "-s", "x", "-c", "local"});
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/cluster.json", absl::StrCat(R"({"cluster": "local", "daemon_addresses": )",
+                                                              R"({"generator": ")", generator.address(), R"("}})"))
+          .ok());
+  CliResult result = RunPaasta({"--system-config-dir", dir, "stop", "-s", "x", "-c", "local"});
   EXPECT_TRUE(Reached(result)) << result.output;
   result = RunPaasta({"stop", "-s", "x", "-c", "local"}, {"PAASTA_SYSTEM_CONFIG_DIR=" + dir});
   EXPECT_TRUE(Reached(result)) << result.output;
   // A flag beats the system config.
-  result = RunPaasta({"--system-config-dir", dir, "--generator", kNobody, "stop", "-s", "x", "-c",
-                      "local"});
+  result = RunPaasta({"--system-config-dir", dir, "--generator", kNobody, "stop", "-s", "x", "-c", "local"});
   EXPECT_EQ(result.exit_code, 2) << result.output;
   // A folder named explicitly must exist.
   result = RunPaasta({"--system-config-dir", dir + "/missing", "stop", "-s", "x", "-c", "local"});
   EXPECT_EQ(result.exit_code, 1) << result.output;
-  EXPECT_TRUE(absl::StrContains(result.output, "system config folder " + dir + "/missing"))
-      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "system config folder " + dir + "/missing")) << result.output;
 }
 
 TEST(CliTest, ValidateAndListWorkWithoutAnyDaemon) {
@@ -188,9 +180,9 @@ TEST(CliTest, ValidateAndListWorkWithoutAnyDaemon) {
   EXPECT_EQ(result.output, "example_batch\nexample_service\nexample_worker\n");
   result = RunPaasta({"validate", "-y", "tests/testdata/validation/cmd_and_args"});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(absl::StrContains(
-      result.output, "tests/testdata/validation/cmd_and_args/svc/marathon-test.yaml:3: svc.main: "
-                     "args: Instance configuration can specify cmd or args, but not both.\n"))
+  EXPECT_TRUE(absl::StrContains(result.output,
+                                "tests/testdata/validation/cmd_and_args/svc/marathon-test.yaml:3: svc.main: "
+                                "args: Instance configuration can specify cmd or args, but not both.\n"))
       << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "1 service, 1 instance: 1 error, 0 warnings"));
   // Warnings do not fail.
@@ -210,8 +202,8 @@ TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
   ASSERT_FALSE(agent.address().empty());
   // One daemon up, the others pointed at nothing: exit 2, each line says which.
   std::vector<std::string> args = {"--agent", agent.address()};
-  for (const char* flag : {"--generator", "--deployer", "--scheduler-bridge", "--drainer",
-                           "--monitor", "--smartstack"}) {
+  for (const char* flag :
+       {"--generator", "--deployer", "--scheduler-bridge", "--drainer", "--monitor", "--smartstack"}) {
     args.push_back(flag);
     args.push_back(kNobody);
   }
@@ -221,8 +213,7 @@ TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
   EXPECT_TRUE(absl::StrContains(result.output, "paasta-agent")) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, agent.address() + " ")) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "SERVING")) << result.output;
-  EXPECT_TRUE(absl::StrContains(result.output, "paasta-monitor           127.0.0.1:1"))
-      << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "paasta-monitor           127.0.0.1:1")) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "unreachable")) << result.output;
 }
 

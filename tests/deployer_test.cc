@@ -82,17 +82,11 @@ class DeployerTest : public ::testing::Test {
 
   std::unique_ptr<testing::ChildProcess> Start(const std::string& binary, std::vector<std::string> flags,
                                                std::string* address) {
-    const std::string name = binary.substr(binary.rfind('/') + 1);
-    const std::string ports = absl::StrCat(dir_, "/", name, ".ports");
-    std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-                                     "--ports_file=" + ports};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    auto child = testing::ChildProcess::Start(argv, absl::StrCat(dir_, "/", name, ".log"));
-    EXPECT_TRUE(child.ok());
-    const auto text = testing::WaitForFile(ports, absl::Seconds(30));
-    EXPECT_TRUE(text.ok()) << (*child)->Output();
-    *address = nlohmann::json::parse(*text).at("grpc");
-    return std::move(*child);
+    absl::StatusOr<testing::Daemon> daemon = testing::StartDaemon(binary, flags, dir_);
+    EXPECT_TRUE(daemon.ok()) << daemon.status();
+    if (!daemon.ok()) return nullptr;
+    *address = daemon->grpc_address;
+    return std::move(daemon->process);
   }
 
   // deployments.json as the generator writes it (v1 is what the deployer reads).

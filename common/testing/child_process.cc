@@ -6,21 +6,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
+#include "nlohmann/json.hpp"
 
 extern char** environ;
 
 namespace paasta::testing {
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
-    const std::vector<std::string>& argv, const std::string& output_path,
-    const std::vector<std::string>& extra_env) {
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std::string>& argv,
+                                                                  const std::string& output_path,
+                                                                  const std::vector<std::string>& extra_env) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
   const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0) return absl::InternalError(absl::StrCat("cannot open ", output_path));
@@ -81,8 +82,8 @@ absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
       return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
     }
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("pid ", pid_, " still running after ",
-                                                      absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -106,8 +107,7 @@ absl::StatusOr<std::string> WaitForFile(const std::string& path, absl::Duration 
     auto content = ReadFile(path);
     if (content.ok() && !content->empty()) return content;
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(path, " did not appear within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(path, " did not appear within ", absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -125,6 +125,30 @@ bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout) {
 std::string AbsolutePath(const std::string& path) {
   char resolved[PATH_MAX];
   return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
+}
+
+absl::StatusOr<Daemon> StartDaemon(const std::string& binary, const std::vector<std::string>& flags,
+                                   const std::string& dir) {
+  const std::string name = binary.substr(binary.rfind('/') + 1);
+  const std::string ports = dir + "/" + name + ".ports";
+  std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                                   "--ports_file=" + ports};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(argv, dir + "/" + name + ".log");
+  if (!child.ok()) return child.status();
+  const absl::StatusOr<std::string> text = WaitForFile(ports, absl::Seconds(30));
+  if (!text.ok()) {
+    return absl::DeadlineExceededError(absl::StrCat(name, " did not start: ", (*child)->Output()));
+  }
+  const nlohmann::json parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("grpc") || !parsed.contains("metrics")) {
+    return absl::InternalError(absl::StrCat(name, " wrote an unreadable ports file: ", *text));
+  }
+  Daemon daemon;
+  daemon.process = std::move(*child);
+  daemon.grpc_address = parsed["grpc"].get<std::string>();
+  daemon.metrics_address = parsed["metrics"].get<std::string>();
+  return daemon;
 }
 
 }  // namespace paasta::testing

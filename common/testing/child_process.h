@@ -20,9 +20,9 @@ class ChildProcess {
  public:
   // Starts argv[0] (a path) with `argv`, its stdout and stderr appended to
   // `output_path`, and the environment of the test plus `extra_env` ("K=V").
-  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
-      const std::vector<std::string>& argv, const std::string& output_path,
-      const std::vector<std::string>& extra_env = {});
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::vector<std::string>& argv,
+                                                             const std::string& output_path,
+                                                             const std::vector<std::string>& extra_env = {});
 
   ~ChildProcess();
 
@@ -40,8 +40,7 @@ class ChildProcess {
   std::string Output() const;
 
  private:
-  ChildProcess(pid_t pid, std::string output_path)
-      : pid_(pid), output_path_(std::move(output_path)) {}
+  ChildProcess(pid_t pid, std::string output_path) : pid_(pid), output_path_(std::move(output_path)) {}
 
   pid_t pid_;
   std::string output_path_;
@@ -62,6 +61,20 @@ bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = 
 // `path` made absolute (relative ones are from the working directory: the
 // runfiles in a test), or "" when it does not exist.
 std::string AbsolutePath(const std::string& path);
+
+// A daemon started for a test: its process and the addresses it bound.
+struct Daemon {
+  std::unique_ptr<ChildProcess> process;
+  std::string grpc_address;
+  std::string metrics_address;
+};
+
+// Starts a paasta daemon binary (a runfiles path such as
+// "agent/paasta-agent") on free loopback ports with `flags`, its output in
+// <dir>/<name>.log, and waits for its ports file. An error with the daemon's
+// output if it does not come up.
+absl::StatusOr<Daemon> StartDaemon(const std::string& binary, const std::vector<std::string>& flags,
+                                   const std::string& dir);
 
 }  // namespace paasta::testing
 
