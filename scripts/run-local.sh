@@ -89,6 +89,7 @@ trap 'exit 130' INT TERM
 declare -A flags=(
   [paasta-agent]="--state_dir=$state/agent"
   [paasta-generator]="--git_cache_dir=$state/git-cache"
+  [paasta-scheduler-bridge]="--state_dir=$state/scheduler-bridge"
 )
 for d in "${daemons[@]}"; do
   name=${d##*/}
@@ -151,6 +152,10 @@ Examples: example_service.main (2 tasks, HTTP health check on /status) and
           example_worker.worker run on the agent from $state/git/<service>;
           their soa-configs are in $state/soa. Their tasks and ports:
           grpcurl -plaintext 127.0.0.1:7701 paasta.v1.Agent/ListTasks
+Jobs:     example_batch.rollup runs every minute, example_batch.publish after it:
+          grpcurl -plaintext -d '{"instance": {"service": "example_batch", "instance": "rollup"}, "include_reruns": true}' \\
+            127.0.0.1:7704 paasta.v1.SchedulerBridge/ListRuns
+          $paasta rerun -s example_batch -i rollup -d 2016-04-25T00:00:00
 Try:      $paasta metastatus
           $paasta --help
 

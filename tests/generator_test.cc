@@ -88,7 +88,7 @@ class GeneratorDaemonTest : public ::testing::Test {
         {"deployer/generator/paasta-generator", "--grpc_listen=127.0.0.1:0",
          "--metrics_listen=127.0.0.1:0", "--ports_file=" + dir_ + "/ports.json",
          "--soa_dir=" + soa_, "--git_cache_dir=" + dir_ + "/cache", "--interval=1s",
-         "--deployer=" + deployer_address_},
+         "--deployer=" + deployer_address_, "--scheduler_bridge="},
         dir_ + "/generator.log");
     ASSERT_TRUE(child.ok());
     generator_ = std::move(*child);
