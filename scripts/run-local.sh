@@ -79,6 +79,8 @@ stop_all() {
     for id in "${ids[@]}"; do
       [[ -n $id ]] && find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" -exec rmdir {} + 2>/dev/null || true
     done
+    # And the agent's own cgroup folders, now empty (the next start makes them again).
+    find /sys/fs/cgroup -maxdepth 6 -type d -name paasta-agent -exec rmdir {} + 2>/dev/null || true
     echo "Stopped."
   fi
 }
