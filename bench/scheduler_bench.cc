@@ -11,6 +11,7 @@
 //
 //   bazel run -c opt //bench:scheduler_bench [-- minutes]
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -41,6 +42,16 @@ long PeakRssKib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;
+}
+
+// Resident memory now, in MiB.
+double RssMib() {
+  long pages = 0, resident = 0;
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(statm);
+  }
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
 double Percentile(std::vector<double> values, double p) {
@@ -82,7 +93,7 @@ int main(int argc, char** argv) {
     }
   }
   const absl::Duration put_time = absl::Now() - put_start;
-  std::printf("put %d jobs: %.2f s\n", kJobs, absl::ToDoubleSeconds(put_time));
+  std::printf("put %d jobs: %.2f s; memory %.1f MiB\n", kJobs, absl::ToDoubleSeconds(put_time), RssMib());
 
   // Idle until the first job is due: the cost of ticking with nothing to do.
   const double idle_cpu_start = CpuSeconds();
@@ -113,9 +124,9 @@ int main(int argc, char** argv) {
     launcher.ForgetEnded();
     std::printf(
         "minute %d: CPU %.2f s (%.1f %% of a core); runs ended so far %lld; lateness of each job's last run: "
-        "p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+        "p50 %.1f ms, p99 %.1f ms, max %.1f ms; memory %.1f MiB\n",
         minute + 1, cpu, 100 * cpu / 60, static_cast<long long>(runs), Percentile(lags, 0.5), Percentile(lags, 0.99),
-        Percentile(lags, 1.0));
+        Percentile(lags, 1.0), RssMib());
   }
   std::printf("peak memory: %.1f MiB (whole process)\n", static_cast<double>(PeakRssKib()) / 1024);
   return 0;

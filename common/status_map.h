@@ -13,7 +13,11 @@
 #ifndef PAASTA_COMMON_STATUS_MAP_H_
 #define PAASTA_COMMON_STATUS_MAP_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 
 namespace paasta {
@@ -23,6 +27,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Converts a gRPC status to the absl::Status with the same code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// FromGrpcStatus with "<what>: " before the message, for a client's errors:
+// FromGrpcStatus("cannot list apps on the agent at 127.0.0.1:7701", status).
+absl::Status FromGrpcStatus(const std::string& what, const grpc::Status& status);
+
+// Sets the call's deadline `timeout` from now.
+void SetDeadlineIn(grpc::ClientContext* context, absl::Duration timeout);
 
 // The paasta CLI's exit code for a status (see the table above).
 int ExitCodeFor(const absl::Status& status);

@@ -9,20 +9,8 @@
 #include "grpcpp/create_channel.h"
 
 namespace paasta::deployer {
-namespace {
 
 using google::protobuf::util::TimeUtil;
-
-void Deadline(grpc::ClientContext* context, absl::Duration timeout) {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-}
-
-absl::Status Failed(const std::string& what, const grpc::Status& status) {
-  const absl::Status converted = FromGrpcStatus(status);
-  return absl::Status(converted.code(), absl::StrCat(what, ": ", converted.message()));
-}
-
-}  // namespace
 
 AgentOrchestrator::AgentOrchestrator(const std::string& address, absl::Duration timeout)
     : address_(address),
@@ -31,13 +19,13 @@ AgentOrchestrator::AgentOrchestrator(const std::string& address, absl::Duration 
 
 absl::StatusOr<std::vector<OrchestratorApp>> AgentOrchestrator::ListApps(const std::string& prefix) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::ListAppsRequest request;
   request.set_app_id_prefix(prefix);
   request.set_embed_tasks(true);
   v1::ListAppsResponse response;
   const grpc::Status status = stub_->ListApps(&context, request, &response);
-  if (!status.ok()) return Failed(absl::StrCat("cannot list apps on the agent at ", address_), status);
+  if (!status.ok()) return FromGrpcStatus(absl::StrCat("cannot list apps on the agent at ", address_), status);
   std::vector<OrchestratorApp> apps;
   for (const v1::App& app : response.apps()) {
     OrchestratorApp out;
@@ -51,8 +39,8 @@ absl::StatusOr<std::vector<OrchestratorApp>> AgentOrchestrator::ListApps(const s
       t.app_id = task.app_id();
       t.host = task.host();
       for (uint32_t port : task.ports()) t.ports.push_back(static_cast<int>(port));
-      t.started = task.has_started_at() &&
-                  (task.state() == v1::TASK_STATE_RUNNING || task.state() == v1::TASK_STATE_KILLING);
+      t.started =
+          task.has_started_at() && (task.state() == v1::TASK_STATE_RUNNING || task.state() == v1::TASK_STATE_KILLING);
       if (t.started) {
         t.started_at = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(task.started_at()));
       }
@@ -69,23 +57,23 @@ absl::StatusOr<std::vector<OrchestratorApp>> AgentOrchestrator::ListApps(const s
 
 absl::Status AgentOrchestrator::Put(const v1::AppDefinition& definition) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::PutAppRequest request;
   *request.mutable_app() = definition;
   v1::PutAppResponse response;
   const grpc::Status status = stub_->PutApp(&context, request, &response);
-  if (!status.ok()) return Failed(absl::StrCat("cannot put app ", definition.id()), status);
+  if (!status.ok()) return FromGrpcStatus(absl::StrCat("cannot put app ", definition.id()), status);
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::AppDefinition> AgentOrchestrator::Definition(const std::string& app_id) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::ListAppsRequest request;
   request.set_app_id_prefix(app_id);
   v1::ListAppsResponse response;
   const grpc::Status status = stub_->ListApps(&context, request, &response);
-  if (!status.ok()) return Failed("cannot list apps", status);
+  if (!status.ok()) return FromGrpcStatus("cannot list apps", status);
   for (const v1::App& app : response.apps()) {
     if (app.definition().id() == app_id) return app.definition();
   }
@@ -101,8 +89,7 @@ absl::Status AgentOrchestrator::ScaleApp(const std::string& app_id, int64_t inst
   return Put(*definition);
 }
 
-absl::Status AgentOrchestrator::SetLabel(const std::string& app_id, const std::string& key,
-                                         const std::string& value) {
+absl::Status AgentOrchestrator::SetLabel(const std::string& app_id, const std::string& key, const std::string& value) {
   absl::StatusOr<v1::AppDefinition> definition = Definition(app_id);
   if (!definition.ok()) return definition.status();
   (*definition->mutable_labels())[key] = value;
@@ -111,24 +98,24 @@ absl::Status AgentOrchestrator::SetLabel(const std::string& app_id, const std::s
 
 absl::Status AgentOrchestrator::DeleteApp(const std::string& app_id) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::DeleteAppRequest request;
   request.set_app_id(app_id);
   v1::DeleteAppResponse response;
   const grpc::Status status = stub_->DeleteApp(&context, request, &response);
-  if (!status.ok()) return Failed(absl::StrCat("cannot delete app ", app_id), status);
+  if (!status.ok()) return FromGrpcStatus(absl::StrCat("cannot delete app ", app_id), status);
   return absl::OkStatus();
 }
 
 absl::Status AgentOrchestrator::KillTasks(const std::vector<std::string>& task_ids, bool scale) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::KillTasksRequest request;
   for (const std::string& id : task_ids) request.add_task_ids(id);
   request.set_scale(scale);
   v1::KillTasksResponse response;
   const grpc::Status status = stub_->KillTasks(&context, request, &response);
-  if (!status.ok()) return Failed("cannot kill tasks", status);
+  if (!status.ok()) return FromGrpcStatus("cannot kill tasks", status);
   return absl::OkStatus();
 }
 
@@ -150,8 +137,7 @@ v1::DrainRequest RequestFor(const DrainTarget& target) {
   request.mutable_method()->set_name(target.method);
   // params_json comes from a parsed config, so it is valid JSON; if it were not,
   // the drainer would apply the method's defaults.
-  if (!google::protobuf::util::JsonStringToMessage(target.params_json,
-                                                    request.mutable_method()->mutable_params())
+  if (!google::protobuf::util::JsonStringToMessage(target.params_json, request.mutable_method()->mutable_params())
            .ok()) {
     request.mutable_method()->clear_params();
   }
@@ -162,35 +148,35 @@ v1::DrainRequest RequestFor(const DrainTarget& target) {
 
 absl::Status DrainerClient::Drain(const DrainTarget& target) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::DrainResponse response;
   const grpc::Status status = stub_->Drain(&context, RequestFor(target), &response);
-  return status.ok() ? absl::OkStatus() : Failed(absl::StrCat("cannot drain ", target.task.id), status);
+  return status.ok() ? absl::OkStatus() : FromGrpcStatus(absl::StrCat("cannot drain ", target.task.id), status);
 }
 
 absl::Status DrainerClient::StopDraining(const DrainTarget& target) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::DrainResponse response;
   const grpc::Status status = stub_->StopDraining(&context, RequestFor(target), &response);
-  return status.ok() ? absl::OkStatus() : Failed(absl::StrCat("cannot undrain ", target.task.id), status);
+  return status.ok() ? absl::OkStatus() : FromGrpcStatus(absl::StrCat("cannot undrain ", target.task.id), status);
 }
 
 absl::StatusOr<bool> DrainerClient::IsDraining(const DrainTarget& target) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::IsDrainingResponse response;
   const grpc::Status status = stub_->IsDraining(&context, RequestFor(target), &response);
-  if (!status.ok()) return Failed("cannot ask the drainer", status);
+  if (!status.ok()) return FromGrpcStatus("cannot ask the drainer", status);
   return response.draining();
 }
 
 absl::StatusOr<bool> DrainerClient::IsSafeToKill(const DrainTarget& target) {
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::IsSafeToKillResponse response;
   const grpc::Status status = stub_->IsSafeToKill(&context, RequestFor(target), &response);
-  if (!status.ok()) return Failed("cannot ask the drainer", status);
+  if (!status.ok()) return FromGrpcStatus("cannot ask the drainer", status);
   return response.safe_to_kill();
 }
 

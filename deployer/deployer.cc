@@ -44,8 +44,7 @@ absl::StatusOr<int> Deployer::EmergencyStop(const std::string& service, const st
   return killed;
 }
 
-absl::StatusOr<v1::InstanceStatus> Deployer::EmergencyStart(const std::string& service,
-                                                           const std::string& instance) {
+absl::StatusOr<v1::InstanceStatus> Deployer::EmergencyStart(const std::string& service, const std::string& instance) {
   absl::MutexLock pass(&pass_mu_);
   const std::vector<v1::InstanceStatus> statuses = Pass(service, instance, nullptr, false, true);
   if (statuses.empty()) {
@@ -82,13 +81,9 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
   }
   const std::string cluster = options_.cluster.empty() ? system->cluster : options_.cluster;
   const config::SoaDir soa(options_.soa_dir);
-  std::vector<std::string> services;
-  if (!only_service.empty()) {
-    services.push_back(only_service);
-  } else if (absl::StatusOr<std::vector<std::string>> all = soa.ListPaastaServices(); all.ok()) {
-    services = *all;
-  } else {
-    spdlog::error("deployer pass skipped: {}", std::string(all.status().message()));
+  const absl::StatusOr<std::vector<std::string>> services = soa.ServicesToVisit(only_service);
+  if (!services.ok()) {
+    spdlog::error("deployer pass skipped: {}", std::string(services.status().message()));
     return out;
   }
 
@@ -113,7 +108,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
     return apps;
   };
 
-  for (const std::string& service_name : services) {
+  for (const std::string& service_name : *services) {
     std::vector<config::Problem> problems;
     const absl::StatusOr<config::ServiceConfig> service = soa.LoadService(service_name, &problems);
     if (!service.ok()) continue;
@@ -161,15 +156,15 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       const config::BranchDeployment* entry = deployments->ForBranch(config.service, config.branch);
       if (entry == nullptr) {
         status.set_last_action("not deployed yet");
-        status.set_last_error(absl::StrCat("no deployment of ", config.service, ":", config.branch,
-                                           " in ", options_.soa_dir, "/", config.service,
-                                           "/deployments.json: has ", config.Name(), " been deployed?"));
+        status.set_last_error(absl::StrCat("no deployment of ", config.service, ":", config.branch, " in ",
+                                           options_.soa_dir, "/", config.service, "/deployments.json: has ",
+                                           config.Name(), " been deployed?"));
         finish(status);
         continue;
       }
       status.set_git_sha(entry->GitSha());
       status.set_desired_state(entry->desired_state == config::DesiredState::kStop ? v1::DESIRED_STATE_STOP
-                                                                                  : v1::DESIRED_STATE_START);
+                                                                                   : v1::DESIRED_STATE_START);
       const absl::StatusOr<ComposedApp> desired =
           ComposeApp(config, *entry, *system, options_.location_count, service->git_url);
       if (!desired.ok()) {

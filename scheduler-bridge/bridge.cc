@@ -65,6 +65,20 @@ absl::Status Bridge::SaveEmergencyStops() {
   return WriteFileAtomically(StopsPath(options_), stops.dump(2) + "\n");
 }
 
+JobInputs Bridge::Inputs(const config::ChronosJobConfig& config, const config::BranchDeployment& deployment,
+                         const config::SystemConfig& system, const std::string& git_url) {
+  JobInputs inputs;
+  inputs.config = &config;
+  inputs.deployment = &deployment;
+  inputs.system = &system;
+  inputs.team = config::ServiceConfig::Team(config.monitoring);
+  inputs.git_url = git_url;
+  absl::MutexLock lock(&mu_);
+  auto stop = emergency_stops_.find(ChronosJobName(config.service, config.instance));
+  inputs.emergency_stopped = stop != emergency_stops_.end() && stop->second == deployment.GitSha();
+  return inputs;
+}
+
 absl::StatusOr<ComposedJob> Bridge::Compose(const std::string& service_name, const std::string& instance) {
   absl::StatusOr<config::SystemConfig> system = config::LoadSystemConfig(options_.system_config_dir);
   if (!system.ok()) return system.status();
@@ -85,18 +99,7 @@ absl::StatusOr<ComposedJob> Bridge::Compose(const std::string& service_name, con
       return absl::FailedPreconditionError(absl::StrCat(
           "instance \"", instance, "\" is either invalid or has not been deployed to \"", cluster, "\" yet"));
     }
-    JobInputs inputs;
-    inputs.config = &config;
-    inputs.deployment = entry;
-    inputs.system = &*system;
-    inputs.team = config::ServiceConfig::Team(config.monitoring);
-    inputs.git_url = service->git_url;
-    {
-      absl::MutexLock lock(&mu_);
-      auto stop = emergency_stops_.find(ChronosJobName(service_name, instance));
-      inputs.emergency_stopped = stop != emergency_stops_.end() && stop->second == entry->GitSha();
-    }
-    return ComposeJob(inputs, clock_->Now());
+    return ComposeJob(Inputs(config, *entry, *system, service->git_url), clock_->Now());
   }
   return absl::NotFoundError(absl::StrCat(name, " is not a chronos job of cluster ", cluster, " (no such key in ",
                                           options_.soa_dir, "/", service_name, "/chronos-", cluster, ".yaml)"));
@@ -114,14 +117,8 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
   if (!system.ok()) return fail(system.status());
   const std::string cluster = options_.cluster.empty() ? system->cluster : options_.cluster;
   const config::SoaDir soa(options_.soa_dir);
-  std::vector<std::string> services;
-  if (!only_service.empty()) {
-    services.push_back(only_service);
-  } else if (absl::StatusOr<std::vector<std::string>> all = soa.ListPaastaServices(); all.ok()) {
-    services = *all;
-  } else {
-    return fail(all.status());
-  }
+  const absl::StatusOr<std::vector<std::string>> services = soa.ServicesToVisit(only_service);
+  if (!services.ok()) return fail(services.status());
   absl::StatusOr<std::vector<EngineJob>> existing = engine_->ListJobs();
   if (!existing.ok()) return fail(existing.status());
   std::map<std::string, const EngineJob*> by_name;
@@ -134,7 +131,7 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
   std::vector<v1::Job> dependents;
   std::map<std::string, Known> known;
   const absl::Time now = clock_->Now();
-  for (const std::string& service_name : services) {
+  for (const std::string& service_name : *services) {
     std::vector<config::Problem> problems;
     const absl::StatusOr<config::ServiceConfig> service = soa.LoadService(service_name, &problems);
     if (!service.ok()) {
@@ -168,12 +165,6 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
       }
       status.desired_state =
           entry->desired_state == config::DesiredState::kStop ? v1::DESIRED_STATE_STOP : v1::DESIRED_STATE_START;
-      JobInputs inputs;
-      inputs.config = &config;
-      inputs.deployment = entry;
-      inputs.system = &*system;
-      inputs.team = config::ServiceConfig::Team(config.monitoring);
-      inputs.git_url = service->git_url;
       {
         absl::MutexLock lock(&mu_);
         auto stop = emergency_stops_.find(name);
@@ -181,9 +172,8 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
           emergency_stops_.erase(stop);  // a new deploy ends an emergency stop
           if (absl::Status saved = SaveEmergencyStops(); !saved.ok()) response.add_errors(std::string(saved.message()));
         }
-        inputs.emergency_stopped = emergency_stops_.count(name) > 0;
       }
-      absl::StatusOr<ComposedJob> composed = ComposeJob(inputs, now);
+      absl::StatusOr<ComposedJob> composed = ComposeJob(Inputs(config, *entry, *system, service->git_url), now);
       if (!composed.ok()) {
         status.last_error = std::string(composed.status().message());
         continue;

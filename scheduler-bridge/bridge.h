@@ -89,6 +89,9 @@ class Bridge {
   JobEngine& engine() { return *engine_; }
 
  private:
+  // What composing a job needs (the emergency stop held for its commit included).
+  JobInputs Inputs(const config::ChronosJobConfig& config, const config::BranchDeployment& deployment,
+                   const config::SystemConfig& system, const std::string& git_url) ABSL_LOCKS_EXCLUDED(mu_);
   // A configured job composed now, or why it cannot be.
   absl::StatusOr<ComposedJob> Compose(const std::string& service, const std::string& instance);
   v1::JobStatus StatusOf(const JobName& name, const EngineJob* engine_job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

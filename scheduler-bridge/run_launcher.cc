@@ -1,23 +1,10 @@
 #include "scheduler-bridge/run_launcher.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/status_map.h"
 #include "grpcpp/create_channel.h"
 
 namespace paasta::scheduler {
-namespace {
-
-void Deadline(grpc::ClientContext* context, absl::Duration timeout) {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-}
-
-absl::Status Failed(const std::string& what, const grpc::Status& status) {
-  const absl::Status converted = FromGrpcStatus(status);
-  return absl::Status(converted.code(), absl::StrCat(what, ": ", converted.message()));
-}
-
-}  // namespace
 
 AgentRunLauncher::AgentRunLauncher(const std::string& agent_address, absl::Duration timeout)
     : address_(agent_address),
@@ -43,11 +30,11 @@ absl::StatusOr<v1::Run> AgentRunLauncher::Launch(const std::string& run_id, cons
   *task->mutable_container() = job.container();
   *task->mutable_source() = job.source();
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::RunTaskResponse response;
   const grpc::Status status = stub_->RunTask(&context, request, &response);
   if (!status.ok())
-    return Failed(absl::StrCat("cannot start a run of ", job_name, " on the agent at ", address_), status);
+    return FromGrpcStatus(absl::StrCat("cannot start a run of ", job_name, " on the agent at ", address_), status);
   return response.run();
 }
 
@@ -55,10 +42,11 @@ absl::StatusOr<v1::Run> AgentRunLauncher::Get(const std::string& run_id) {
   v1::GetRunRequest request;
   request.set_run_id(run_id);
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::GetRunResponse response;
   const grpc::Status status = stub_->GetRun(&context, request, &response);
-  if (!status.ok()) return Failed(absl::StrCat("cannot read run ", run_id, " on the agent at ", address_), status);
+  if (!status.ok())
+    return FromGrpcStatus(absl::StrCat("cannot read run ", run_id, " on the agent at ", address_), status);
   return response.run();
 }
 
@@ -66,10 +54,11 @@ absl::Status AgentRunLauncher::Kill(const std::string& task_id) {
   v1::KillTasksRequest request;
   request.add_task_ids(task_id);
   grpc::ClientContext context;
-  Deadline(&context, timeout_);
+  SetDeadlineIn(&context, timeout_);
   v1::KillTasksResponse response;
   const grpc::Status status = stub_->KillTasks(&context, request, &response);
-  if (!status.ok()) return Failed(absl::StrCat("cannot kill task ", task_id, " on the agent at ", address_), status);
+  if (!status.ok())
+    return FromGrpcStatus(absl::StrCat("cannot kill task ", task_id, " on the agent at ", address_), status);
   return absl::OkStatus();
 }
 

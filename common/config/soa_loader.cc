@@ -28,7 +28,6 @@ namespace {
 
 constexpr size_t kMaxNameLength = 63;
 
-
 bool IsDirectory(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
@@ -110,16 +109,14 @@ std::optional<ConfigValue> ReadYaml(const std::string& path, std::vector<Problem
 }
 
 // A list of [location_type, value] pairs (deploy_blacklist, monitoring_blacklist).
-void ReadPairs(FieldReader& reader, absl::string_view key,
-               std::vector<std::pair<std::string, std::string>>* out) {
+void ReadPairs(FieldReader& reader, absl::string_view key, std::vector<std::pair<std::string, std::string>>* out) {
   const ConfigValue* value = reader.Raw(key);
   if (value == nullptr) return;
   std::vector<std::pair<std::string, std::string>> pairs;
   bool ok = value->IsList();
   if (ok) {
     for (const ConfigValue& item : value->items()) {
-      if (!item.IsList() || item.items().size() != 2 || !item.items()[0].IsString() ||
-          !item.items()[1].IsString()) {
+      if (!item.IsList() || item.items().size() != 2 || !item.items()[0].IsString() || !item.items()[1].IsString()) {
         ok = false;
         break;
       }
@@ -136,8 +133,8 @@ void ReadPairs(FieldReader& reader, absl::string_view key,
 }
 
 // A list of constraints, each a list of 2 or 3 strings.
-void ReadConstraints(FieldReader& reader, absl::string_view key,
-                     std::vector<std::vector<std::string>>* out, bool* present) {
+void ReadConstraints(FieldReader& reader, absl::string_view key, std::vector<std::vector<std::string>>* out,
+                     bool* present) {
   const ConfigValue* value = reader.Raw(key);
   if (value == nullptr) return;
   std::vector<std::vector<std::string>> constraints;
@@ -181,24 +178,20 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
 
   if (const ConfigValue* ulimit = reader.Raw("ulimit")) {
     if (!ulimit->IsMap()) {
-      reader.Error("ulimit", absl::StrCat("must be a map of name -> {soft: N, hard: N}, found ",
-                                          ulimit->Describe()));
+      reader.Error("ulimit", absl::StrCat("must be a map of name -> {soft: N, hard: N}, found ", ulimit->Describe()));
     } else {
       for (const auto& [name, limits] : ulimit->entries()) {
         const size_t before = reader.problems()->size();
-        FieldReader limit_reader(limits, reader.instance(), reader.problems(),
-                                 absl::StrCat("ulimit.", name, "."));
+        FieldReader limit_reader(limits, reader.instance(), reader.problems(), absl::StrCat("ulimit.", name, "."));
         UlimitConfig entry;
         entry.name = name;
         const bool has_soft = limit_reader.Integer("soft", &entry.soft, NumberRange::AtLeast(0));
         limit_reader.OptionalInteger("hard", &entry.hard, NumberRange::AtLeast(0));
         limit_reader.WarnAboutUnknownKeys();
         if (limits.IsMap() && limits.Find("soft") == nullptr) {
-          reader.Error("ulimit",
-                       absl::StrCat("soft limit missing in ulimit configuration for ", name, "."));
+          reader.Error("ulimit", absl::StrCat("soft limit missing in ulimit configuration for ", name, "."));
         }
-        if (has_soft && !HasErrors({reader.problems()->begin() + before,
-                                    reader.problems()->end()})) {
+        if (has_soft && !HasErrors({reader.problems()->begin() + before, reader.problems()->end()})) {
           config->ulimits.push_back(entry);
         }
       }
@@ -211,8 +204,7 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
   reader.OptionalString("cmd", &config->cmd);
   std::vector<std::string> args;
   const bool has_args = reader.StringList("args", &args);
-  if (config->cmd.has_value() && reader.map().Find("args") != nullptr &&
-      !reader.map().Find("args")->IsNull()) {
+  if (config->cmd.has_value() && reader.map().Find("args") != nullptr && !reader.map().Find("args")->IsNull()) {
     reader.Error("args", "Instance configuration can specify cmd or args, but not both.");
   }
   if (has_args) {
@@ -237,10 +229,9 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
         if (item.IsMap() && (!ok_container || !ok_host || !mode.has_value()) &&
             (item.Find("containerPath") == nullptr || item.Find("hostPath") == nullptr ||
              item.Find("mode") == nullptr)) {
-          reader.Error("extra_volumes",
-                       absl::StrCat("each volume needs containerPath, hostPath and mode (RO or "
-                                    "RW), found ",
-                                    item.ToJson()));
+          reader.Error("extra_volumes", absl::StrCat("each volume needs containerPath, hostPath and mode (RO or "
+                                                     "RW), found ",
+                                                     item.ToJson()));
         } else if (ok_container && ok_host && mode.has_value()) {
           volume.mode = *mode;
           config->extra_volumes.push_back(volume);
@@ -265,8 +256,8 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
   config->monitoring_blacklist = config->deploy_blacklist;
   ReadPairs(reader, "monitoring_blacklist", &config->monitoring_blacklist);
   if (const ConfigValue* whitelist = reader.Raw("deploy_whitelist")) {
-    bool ok = whitelist->IsList() && whitelist->items().size() == 2 &&
-              whitelist->items()[0].IsString() && whitelist->items()[1].IsList();
+    bool ok = whitelist->IsList() && whitelist->items().size() == 2 && whitelist->items()[0].IsString() &&
+              whitelist->items()[1].IsList();
     std::vector<std::string> values;
     if (ok) {
       for (const ConfigValue& value : whitelist->items()[1].items()) {
@@ -275,13 +266,11 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
       }
     }
     if (ok) {
-      config->deploy_whitelist =
-          std::make_pair(whitelist->items()[0].string_value(), std::move(values));
+      config->deploy_whitelist = std::make_pair(whitelist->items()[0].string_value(), std::move(values));
     } else {
-      reader.Error("deploy_whitelist",
-                   absl::StrCat("must be one [location_type, [value, ...]] pair, e.g. "
-                                "[region, [uswest1-prod]], found ",
-                                whitelist->Describe()));
+      reader.Error("deploy_whitelist", absl::StrCat("must be one [location_type, [value, ...]] pair, e.g. "
+                                                    "[region, [uswest1-prod]], found ",
+                                                    whitelist->Describe()));
     }
   }
   reader.String("pool", &config->pool);
@@ -298,8 +287,7 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
   std::string deploy_group;
   if (reader.String("deploy_group", &deploy_group)) {
     const absl::StatusOr<std::string> formatted = FormatNamed(
-        deploy_group,
-        {{"cluster", config->cluster}, {"instance", config->instance}, {"service", config->service}});
+        deploy_group, {{"cluster", config->cluster}, {"instance", config->instance}, {"service", config->service}});
     if (formatted.ok()) {
       config->deploy_group = *formatted;
     } else {
@@ -310,9 +298,7 @@ void ReadCommonKeys(FieldReader& reader, InstanceConfig* config) {
   reader.String("branch", &config->branch);
 }
 
-
-void ReadDrainParams(FieldReader& reader, const std::string& method,
-                     std::optional<ConfigValue>* out) {
+void ReadDrainParams(FieldReader& reader, const std::string& method, std::optional<ConfigValue>* out) {
   const ConfigValue* params = reader.Raw("drain_method_params");
   if (params == nullptr) {
     if (method == "http") {
@@ -326,8 +312,7 @@ void ReadDrainParams(FieldReader& reader, const std::string& method,
     reader.Error("drain_method_params", absl::StrCat("must be a map, found ", params->Describe()));
     return;
   }
-  FieldReader params_reader(*params, reader.instance(), reader.problems(),
-                            "drain_method_params.");
+  FieldReader params_reader(*params, reader.instance(), reader.problems(), "drain_method_params.");
   if (method == "hacheck") {
     double delay = 0, expiration = 0;
     int64_t port = 0;
@@ -339,8 +324,9 @@ void ReadDrainParams(FieldReader& reader, const std::string& method,
     for (const char* step : {"drain", "stop_draining", "is_draining", "is_safe_to_kill"}) {
       const ConfigValue* step_config = params_reader.Raw(step);
       if (step_config == nullptr) {
-        params_reader.Error(step, "required by drain_method http: {url_format, method, "
-                                  "success_codes}");
+        params_reader.Error(step,
+                            "required by drain_method http: {url_format, method, "
+                            "success_codes}");
         continue;
       }
       FieldReader step_reader(*step_config, reader.instance(), reader.problems(),
@@ -351,13 +337,11 @@ void ReadDrainParams(FieldReader& reader, const std::string& method,
           step_config->Find("url_format") == nullptr) {
         step_reader.Error("url_format", "required, e.g. http://{host}:{port}/drain");
       }
-      step_reader.Choice("method", {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"},
-                         &http_method);
+      step_reader.Choice("method", {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}, &http_method);
       if (const ConfigValue* codes = step_reader.Raw("success_codes")) {
         if (!codes->IsInt() && !codes->IsString()) {
           step_reader.Error("success_codes",
-                            absl::StrCat("must be a code or a list like \"200-299,302\", found ",
-                                         codes->Describe()));
+                            absl::StrCat("must be a code or a list like \"200-299,302\", found ", codes->Describe()));
         }
       }
       step_reader.WarnAboutUnknownKeys();
@@ -368,24 +352,21 @@ void ReadDrainParams(FieldReader& reader, const std::string& method,
   *out = *params;
 }
 
-void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
-                      MarathonInstanceConfig* config) {
+void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service, MarathonInstanceConfig* config) {
   // Long-running keys.
   reader.StringList("registrations", &config->registrations);
   for (const std::string& registration : config->registrations) {
     const std::vector<std::string> parts = absl::StrSplit(registration, '.');
     if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-      reader.Warning("registrations", absl::StrCat("\"", registration,
-                                                   "\" is not service.namespace; ignored"));
+      reader.Warning("registrations", absl::StrCat("\"", registration, "\" is not service.namespace; ignored"));
     }
   }
-  config->registrations.erase(
-      std::remove_if(config->registrations.begin(), config->registrations.end(),
-                     [](const std::string& r) {
-                       const std::vector<std::string> parts = absl::StrSplit(r, '.');
-                       return parts.size() != 2 || parts[0].empty() || parts[1].empty();
-                     }),
-      config->registrations.end());
+  config->registrations.erase(std::remove_if(config->registrations.begin(), config->registrations.end(),
+                                             [](const std::string& r) {
+                                               const std::vector<std::string> parts = absl::StrSplit(r, '.');
+                                               return parts.size() != 2 || parts[0].empty() || parts[1].empty();
+                                             }),
+                              config->registrations.end());
   reader.OptionalString("nerve_ns", &config->nerve_ns);
   if (auto it = service.smartstack.find(config->NerveNamespace()); it != service.smartstack.end()) {
     config->smartstack = it->second;
@@ -397,30 +378,26 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
   const std::optional<std::string> mode = config->HealthcheckMode();
   if (mode.has_value() && *mode != "http" && *mode != "tcp" && *mode != "cmd") {
     reader.Error("healthcheck_mode",
-                 absl::StrCat("Unknown mode: ", *mode,
-                              " (from smartstack.yaml namespace ", config->NerveNamespace(),
+                 absl::StrCat("Unknown mode: ", *mode, " (from smartstack.yaml namespace ", config->NerveNamespace(),
                               "). Only acceptable healthcheck modes are http/tcp/cmd"));
   }
   if (mode == "cmd" && !config->healthcheck_cmd.has_value()) {
     reader.Error("healthcheck_cmd", "healthcheck mode 'cmd' requires a healthcheck_cmd to run");
   }
-  reader.Number("healthcheck_grace_period_seconds", &config->healthcheck_grace_period_seconds,
-                NumberRange::AtLeast(0));
-  reader.Number("healthcheck_interval_seconds", &config->healthcheck_interval_seconds,
-                NumberRange::Above(0));
-  reader.Number("healthcheck_timeout_seconds", &config->healthcheck_timeout_seconds,
-                NumberRange::Above(0));
-  reader.Integer("healthcheck_max_consecutive_failures",
-                 &config->healthcheck_max_consecutive_failures, NumberRange::AtLeast(1));
+  reader.Number("healthcheck_grace_period_seconds", &config->healthcheck_grace_period_seconds, NumberRange::AtLeast(0));
+  reader.Number("healthcheck_interval_seconds", &config->healthcheck_interval_seconds, NumberRange::Above(0));
+  reader.Number("healthcheck_timeout_seconds", &config->healthcheck_timeout_seconds, NumberRange::Above(0));
+  reader.Integer("healthcheck_max_consecutive_failures", &config->healthcheck_max_consecutive_failures,
+                 NumberRange::AtLeast(1));
 
   if (const ConfigValue* drain = reader.Raw("drain_method")) {
-    if (drain->IsString() && std::find(DrainMethods().begin(), DrainMethods().end(),
-                                       drain->string_value()) != DrainMethods().end()) {
+    if (drain->IsString() &&
+        std::find(DrainMethods().begin(), DrainMethods().end(), drain->string_value()) != DrainMethods().end()) {
       config->drain_method = drain->string_value();
     } else {
-      reader.Error("drain_method",
-                   NotRecognized("drain_method", drain->IsString() ? drain->string_value() : drain->Describe(),
-                                 DrainMethods()));
+      reader.Error(
+          "drain_method",
+          NotRecognized("drain_method", drain->IsString() ? drain->string_value() : drain->Describe(), DrainMethods()));
     }
   }
   ReadDrainParams(reader, config->DrainMethod(), &config->drain_method_params);
@@ -436,8 +413,7 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
   reader.Integer("min_instances", &config->min_instances, NumberRange::AtLeast(0));
   reader.OptionalInteger("max_instances", &config->max_instances, NumberRange::AtLeast(0));
   if (config->max_instances.has_value() && *config->max_instances < config->min_instances) {
-    reader.Error("max_instances", absl::StrCat("must be at least min_instances (",
-                                               config->min_instances, "), found ",
+    reader.Error("max_instances", absl::StrCat("must be at least min_instances (", config->min_instances, "), found ",
                                                *config->max_instances));
   }
   if (const ConfigValue* autoscaling = reader.Raw("autoscaling")) {
@@ -450,8 +426,8 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
   reader.Number("backoff_factor", &config->backoff_factor, NumberRange::AtLeast(1));
   reader.Integer("max_launch_delay_seconds", &config->max_launch_delay_seconds, NumberRange::AtLeast(0));
   if (const ConfigValue* bounce = reader.Raw("bounce_method")) {
-    if (bounce->IsString() && std::find(BounceMethods().begin(), BounceMethods().end(),
-                                        bounce->string_value()) != BounceMethods().end()) {
+    if (bounce->IsString() &&
+        std::find(BounceMethods().begin(), BounceMethods().end(), bounce->string_value()) != BounceMethods().end()) {
       config->bounce_method = bounce->string_value();
     } else {
       reader.Error("bounce_method",
@@ -461,8 +437,7 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
   }
   if (const ConfigValue* params = reader.Raw("bounce_health_params")) {
     if (params->IsMap()) {
-      FieldReader params_reader(*params, reader.instance(), reader.problems(),
-                                "bounce_health_params.");
+      FieldReader params_reader(*params, reader.instance(), reader.problems(), "bounce_health_params.");
       bool check_haproxy = false;
       double min_task_uptime = 0;
       params_reader.Bool("check_haproxy", &check_haproxy);
@@ -473,8 +448,7 @@ void ReadMarathonKeys(FieldReader& reader, const ServiceConfig& service,
       reader.Error("bounce_health_params", absl::StrCat("must be a map, found ", params->Describe()));
     }
   }
-  reader.Number("bounce_margin_factor", &config->bounce_margin_factor,
-                NumberRange::AboveAtMost(0, 1));
+  reader.Number("bounce_margin_factor", &config->bounce_margin_factor, NumberRange::AboveAtMost(0, 1));
   std::vector<std::string> roles;
   if (reader.StringList("accepted_resource_roles", &roles)) {
     config->accepted_resource_roles = std::move(roles);
@@ -491,27 +465,25 @@ std::vector<std::string> ScheduleProblems(const std::string& schedule) {
   const std::string& start = parts[1];
   const std::string& interval = parts[2];
   if (start.empty()) {
-    messages.push_back(
-        absl::StrCat("The specified schedule \"", schedule, "\" does not contain a start time"));
+    messages.push_back(absl::StrCat("The specified schedule \"", schedule, "\" does not contain a start time"));
   } else if (absl::StatusOr<absl::Time> parsed = ParseIsoDateTime(start); !parsed.ok()) {
-    messages.push_back(absl::StrCat("The specified start time \"", start, "\" in schedule \"",
-                                    schedule, "\" does not conform to the ISO 8601 format:\n",
-                                    parsed.status().message()));
+    messages.push_back(absl::StrCat("The specified start time \"", start, "\" in schedule \"", schedule,
+                                    "\" does not conform to the ISO 8601 format:\n", parsed.status().message()));
   }
   absl::StatusOr<IsoDuration> period = ParseIsoDuration(interval);
   if (!period.ok()) {
-    messages.push_back(absl::StrCat("The specified interval \"", interval, "\" in schedule \"",
-                                    schedule, "\" does not conform to the ISO 8601 format."));
+    messages.push_back(absl::StrCat("The specified interval \"", interval, "\" in schedule \"", schedule,
+                                    "\" does not conform to the ISO 8601 format."));
   } else if (!period->HasCalendarUnits() && period->FixedPart() < absl::Seconds(60)) {
     // Exactly PT1M passes: the original compared with < 60 s.
-    messages.push_back(absl::StrCat("Unsupported interval \"", interval,
-                                    "\": jobs must be run at an interval of > 60 seconds"));
+    messages.push_back(
+        absl::StrCat("Unsupported interval \"", interval, "\": jobs must be run at an interval of > 60 seconds"));
   }
   bool repeat_ok = !repeat.empty() && repeat[0] == 'R';
   for (size_t i = 1; repeat_ok && i < repeat.size(); ++i) repeat_ok = absl::ascii_isdigit(repeat[i]);
   if (!repeat_ok) {
-    messages.push_back(absl::StrCat("The specified repeat \"", repeat, "\" in schedule \"",
-                                    schedule, "\" does not conform to the ISO 8601 format."));
+    messages.push_back(absl::StrCat("The specified repeat \"", repeat, "\" in schedule \"", schedule,
+                                    "\" does not conform to the ISO 8601 format."));
   }
   return messages;
 }
@@ -525,12 +497,10 @@ void ReadChronosKeys(FieldReader& reader, ChronosJobConfig* config) {
       reader.StringList("parents", &config->parents);
     }
   }
-  const bool has_parents = reader.map().Find("parents") != nullptr &&
-                           !reader.map().Find("parents")->IsNull();
+  const bool has_parents = reader.map().Find("parents") != nullptr && !reader.map().Find("parents")->IsNull();
   if (config->schedule.has_value() && has_parents) {
     reader.Error("parents", "a job has a schedule or parents, not both");
-  } else if (!config->schedule.has_value() && !has_parents &&
-             reader.map().Find("schedule") == nullptr) {
+  } else if (!config->schedule.has_value() && !has_parents && reader.map().Find("schedule") == nullptr) {
     reader.Error("schedule", "a job needs a schedule (R[n]/<start>/<period>) or parents");
   }
   if (config->schedule.has_value()) {
@@ -549,41 +519,39 @@ void ReadChronosKeys(FieldReader& reader, ChronosJobConfig* config) {
   if (reader.OptionalString("schedule_time_zone", &config->schedule_time_zone)) {
     absl::TimeZone zone;
     if (!absl::LoadTimeZone(*config->schedule_time_zone, &zone)) {
-      reader.Error("schedule_time_zone",
-                   absl::StrCat("\"", *config->schedule_time_zone,
-                                "\" is not a tz database name (e.g. America/Los_Angeles)"));
+      reader.Error("schedule_time_zone", absl::StrCat("\"", *config->schedule_time_zone,
+                                                      "\" is not a tz database name (e.g. America/Los_Angeles)"));
     }
   }
   if (const ConfigValue* epsilon = reader.Raw("epsilon")) {
     if (epsilon->IsString() && ParseIsoDuration(epsilon->string_value()).ok()) {
       config->epsilon = epsilon->string_value();
     } else {
-      reader.Error("epsilon", absl::StrCat("The specified epsilon value ",
-                                           epsilon->IsString() ? "\"" + epsilon->string_value() + "\""
-                                                               : epsilon->Describe(),
-                                           " does not conform to the ISO8601 format."));
+      reader.Error("epsilon",
+                   absl::StrCat("The specified epsilon value ",
+                                epsilon->IsString() ? "\"" + epsilon->string_value() + "\"" : epsilon->Describe(),
+                                " does not conform to the ISO8601 format."));
     }
   }
   if (const ConfigValue* retries = reader.Raw("retries")) {
     if (retries->IsInt() && retries->int_value() >= 0) {
       config->retries = retries->int_value();
     } else {
-      reader.Error("retries", absl::StrCat("The specified retries value ", retries->Describe(),
-                                           " is not a valid int."));
+      reader.Error("retries",
+                   absl::StrCat("The specified retries value ", retries->Describe(), " is not a valid int."));
     }
   }
   reader.Bool("disabled", &config->disabled);
   if (const ConfigValue* bounce = reader.Raw("bounce_method")) {
     if (!bounce->IsString() || bounce->string_value() != "graceful") {
-      reader.Error("bounce_method", absl::StrCat("The specified bounce method ",
-                                                 bounce->Describe(),
+      reader.Error("bounce_method", absl::StrCat("The specified bounce method ", bounce->Describe(),
                                                  " is invalid. It must be one of (graceful)."));
     }
   }
 }
 
-SmartstackNamespaceConfig ReadNamespace(const std::string& service, const std::string& name,
-                                        const ConfigValue& value, std::vector<Problem>* problems) {
+SmartstackNamespaceConfig ReadNamespace(const std::string& service, const std::string& name, const ConfigValue& value,
+                                        std::vector<Problem>* problems) {
   SmartstackNamespaceConfig ns;
   ns.name = name;
   ns.position = value.position();
@@ -607,8 +575,7 @@ SmartstackNamespaceConfig ReadNamespace(const std::string& service, const std::s
       const ConfigValue& route = routes->items()[i];
       const ConfigValue* source = route.Find("source");
       const ConfigValue* destinations = route.Find("destinations");
-      ok = source != nullptr && source->IsString() && destinations != nullptr &&
-           destinations->IsList();
+      ok = source != nullptr && source->IsString() && destinations != nullptr && destinations->IsList();
       if (!ok) break;
       for (const ConfigValue& destination : destinations->items()) {
         ok = ok && destination.IsString();
@@ -654,8 +621,7 @@ void ReadMonitoring(const ConfigValue& value, std::vector<Problem>* problems) {
   reader.String("tip", &text);
   if (const ConfigValue* email = reader.Raw("notification_email")) {
     if (!email->IsString() && !email->IsBool()) {
-      reader.Error("notification_email", absl::StrCat("must be an address or false, found ",
-                                                      email->Describe()));
+      reader.Error("notification_email", absl::StrCat("must be an address or false, found ", email->Describe()));
     }
   }
   reader.StringList("irc_channels", &list);
@@ -664,8 +630,7 @@ void ReadMonitoring(const ConfigValue& value, std::vector<Problem>* problems) {
   if (const ConfigValue* after = reader.Raw("alert_after")) {
     absl::Duration duration;
     if (!after->IsString() || !absl::ParseDuration(after->string_value(), &duration)) {
-      reader.Error("alert_after",
-                   absl::StrCat("must be a duration such as 2m or 1h, found ", after->Describe()));
+      reader.Error("alert_after", absl::StrCat("must be a duration such as 2m or 1h, found ", after->Describe()));
     }
   }
   if (const ConfigValue* realert = reader.Raw("realert_every")) {
@@ -678,14 +643,12 @@ void ReadDeploy(const ConfigValue& value, ServiceConfig* service, std::vector<Pr
   FieldReader reader(value, "", problems);
   if (const ConfigValue* pipeline = reader.Raw("pipeline")) {
     if (!pipeline->IsList()) {
-      reader.Error("pipeline", absl::StrCat("must be a list of {step: name}, found ",
-                                            pipeline->Describe()));
+      reader.Error("pipeline", absl::StrCat("must be a list of {step: name}, found ", pipeline->Describe()));
     } else {
       for (const ConfigValue& item : pipeline->items()) {
         FieldReader step_reader(item, "", problems, "pipeline.");
         PipelineStep step;
-        if (!step_reader.String("step", &step.step) && item.IsMap() &&
-            item.Find("step") == nullptr) {
+        if (!step_reader.String("step", &step.step) && item.IsMap() && item.Find("step") == nullptr) {
           step_reader.Error("step", "each pipeline entry needs a step name");
         }
         step_reader.Bool("trigger_next_step_manually", &step.trigger_next_step_manually);
@@ -712,25 +675,25 @@ std::string DefaultSoaDir() {
 }
 
 absl::Status CheckName(absl::string_view what, absl::string_view name) {
-  bool ok = !name.empty() && name.size() <= kMaxNameLength &&
-            (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0]));
+  bool ok =
+      !name.empty() && name.size() <= kMaxNameLength && (absl::ascii_islower(name[0]) || absl::ascii_isdigit(name[0]));
   for (char c : name) {
     ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-');
   }
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, " name \"", absl::CEscape(name), "\" is not allowed: use lowercase letters, digits, "
-      "\"_\" and \"-\", starting with a letter or digit, at most ", kMaxNameLength, " characters"));
+  return absl::InvalidArgumentError(absl::StrCat(what, " name \"", absl::CEscape(name),
+                                                 "\" is not allowed: use lowercase letters, digits, "
+                                                 "\"_\" and \"-\", starting with a letter or digit, at most ",
+                                                 kMaxNameLength, " characters"));
 }
 
-std::vector<std::string> CheckSchedule(const std::string& schedule) {
-  return ScheduleProblems(schedule);
-}
+std::vector<std::string> CheckSchedule(const std::string& schedule) { return ScheduleProblems(schedule); }
 
 absl::StatusOr<std::vector<std::string>> SoaDir::ListAllServices() const {
   absl::StatusOr<std::vector<std::string>> names = ListDirectory(root_);
   if (!names.ok()) {
-    return absl::NotFoundError(absl::StrCat("soa-configs folder ", root_, " cannot be read "
+    return absl::NotFoundError(absl::StrCat("soa-configs folder ", root_,
+                                            " cannot be read "
                                             "(set it with -y/--soa-dir or PAASTA_SOA_DIR)"));
   }
   std::vector<std::string> services;
@@ -738,6 +701,11 @@ absl::StatusOr<std::vector<std::string>> SoaDir::ListAllServices() const {
     if (name[0] != '.' && IsDirectory(absl::StrCat(root_, "/", name))) services.push_back(name);
   }
   return services;
+}
+
+absl::StatusOr<std::vector<std::string>> SoaDir::ServicesToVisit(const std::string& only) const {
+  if (!only.empty()) return std::vector<std::string>{only};
+  return ListPaastaServices();
 }
 
 absl::StatusOr<std::vector<std::string>> SoaDir::ListPaastaServices() const {
@@ -758,15 +726,14 @@ absl::StatusOr<std::vector<std::string>> SoaDir::ListPaastaServices() const {
   return services;
 }
 
-absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service,
-                                                  std::vector<Problem>* problems) const {
+absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service, std::vector<Problem>* problems) const {
   if (absl::Status name = CheckName("service", service); !name.ok()) return name;
   ServiceConfig config;
   config.name = service;
   config.dir = absl::StrCat(root_, "/", service);
   if (!IsDirectory(config.dir)) {
-    return absl::NotFoundError(absl::StrCat("no service \"", service, "\" in ", root_,
-                                            " (no folder ", config.dir, ")"));
+    return absl::NotFoundError(
+        absl::StrCat("no service \"", service, "\" in ", root_, " (no folder ", config.dir, ")"));
   }
   absl::StatusOr<std::vector<std::string>> files = ListDirectory(config.dir);
   if (!files.ok()) return files.status();
@@ -802,13 +769,12 @@ absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service,
   }
   if (std::optional<ConfigValue> smartstack = read_if_present("smartstack.yaml")) {
     if (!smartstack->IsMap()) {
-      problems->push_back({Problem::Severity::kError, smartstack->position(), "", "",
-                           "expected a map of namespace -> keys"});
+      problems->push_back(
+          {Problem::Severity::kError, smartstack->position(), "", "", "expected a map of namespace -> keys"});
     } else {
       for (const auto& [name, value] : smartstack->entries()) {
         if (absl::Status ok = CheckName("namespace", name); !ok.ok()) {
-          problems->push_back(
-              {Problem::Severity::kError, value.position(), "", name, std::string(ok.message())});
+          problems->push_back({Problem::Severity::kError, value.position(), "", name, std::string(ok.message())});
           continue;
         }
         config.smartstack[name] = ReadNamespace(service, name, value, problems);
@@ -823,9 +789,11 @@ absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service,
   const std::set<std::string> free_form = {service_yaml_path, absl::StrCat(config.dir, "/monitoring.yaml")};
 
   if (absl::StartsWith(service, "tmp") &&
-      std::any_of(files->begin(), files->end(),
-                  [](const std::string& f) { return absl::StartsWith(f, "chronos-"); })) {
-    problems->push_back({Problem::Severity::kError, {config.dir, 0}, "", "",
+      std::any_of(files->begin(), files->end(), [](const std::string& f) { return absl::StartsWith(f, "chronos-"); })) {
+    problems->push_back({Problem::Severity::kError,
+                         {config.dir, 0},
+                         "",
+                         "",
                          "a service whose name starts with \"tmp\" cannot have chronos jobs "
                          "(their names would clash with temporary rerun jobs)"});
   }
@@ -834,44 +802,44 @@ absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service,
   // first type whose file for the cluster has it.
   std::map<std::pair<std::string, std::string>, std::string> seen;  // (cluster, instance) -> file
   std::set<std::string> clusters;
-  for (InstanceType type : {InstanceType::kMarathon, InstanceType::kChronos,
-                            InstanceType::kPaastaNative, InstanceType::kAdhoc}) {
+  for (InstanceType type :
+       {InstanceType::kMarathon, InstanceType::kChronos, InstanceType::kPaastaNative, InstanceType::kAdhoc}) {
     for (const std::string& file : *files) {
       bool bad_cluster = false;
       std::optional<InstanceFileName> parsed = ParseInstanceFileName(file, &bad_cluster);
       const std::string path = absl::StrCat(config.dir, "/", file);
       if (bad_cluster && type == InstanceType::kMarathon) {
-        problems->push_back({Problem::Severity::kWarning, {path, 0}, "", "",
+        problems->push_back({Problem::Severity::kWarning,
+                             {path, 0},
+                             "",
+                             "",
                              "not read: the cluster in a file name must be lowercase letters, "
                              "digits, \"-\" and \"_\""});
       }
       if (!parsed.has_value() || parsed->type != type) continue;
       if (parsed->cluster.empty()) {
-        problems->push_back({Problem::Severity::kError, {path, 0}, "", "",
-                             "the file name names no cluster"});
+        problems->push_back({Problem::Severity::kError, {path, 0}, "", "", "the file name names no cluster"});
         continue;
       }
       clusters.insert(parsed->cluster);
       std::optional<ConfigValue> document = ReadYaml(path, problems);
       if (!document.has_value() || type == InstanceType::kPaastaNative) continue;
       if (!document->IsMap()) {
-        problems->push_back({Problem::Severity::kError, document->position(), "", "",
-                             "expected a map of instance -> keys"});
+        problems->push_back(
+            {Problem::Severity::kError, document->position(), "", "", "expected a map of instance -> keys"});
         continue;
       }
       for (const auto& [instance, value] : document->entries()) {
         if (absl::StartsWith(instance, "_")) continue;  // a template for YAML anchors
         const std::string name = absl::StrCat(service, ".", instance);
         if (absl::Status ok = CheckName("instance", instance); !ok.ok()) {
-          problems->push_back(
-              {Problem::Severity::kError, value.position(), "", "", std::string(ok.message())});
+          problems->push_back({Problem::Severity::kError, value.position(), "", "", std::string(ok.message())});
           continue;
         }
         auto [it, inserted] = seen.emplace(std::make_pair(parsed->cluster, instance), file);
         if (!inserted) {
           problems->push_back({Problem::Severity::kError, value.position(), name, "",
-                               absl::StrCat("also defined in ", it->second,
-                                            "; an instance has one type per cluster")});
+                               absl::StrCat("also defined in ", it->second, "; an instance has one type per cluster")});
           continue;
         }
         if (!value.IsMap() && !value.IsNull()) {
@@ -929,8 +897,7 @@ absl::StatusOr<ServiceConfig> SoaDir::LoadService(const std::string& service,
   return config;
 }
 
-void CheckAcrossServices(const std::vector<ServiceConfig>& services,
-                         std::vector<Problem>* problems) {
+void CheckAcrossServices(const std::vector<ServiceConfig>& services, std::vector<Problem>* problems) {
   // Jobs by (cluster, "service.instance").
   std::map<std::pair<std::string, std::string>, const ChronosJobConfig*> jobs;
   for (const ServiceConfig& service : services) {
@@ -941,11 +908,9 @@ void CheckAcrossServices(const std::vector<ServiceConfig>& services,
       if (parent == job->Name()) {
         problems->push_back({Problem::Severity::kError, job->position, job->Name(), "parents",
                              absl::StrCat("Job ", job->Name(), " cannot depend on itself")});
-      } else if (jobs.count({job->cluster, parent}) == 0 &&
-                 std::count(parent.begin(), parent.end(), '.') == 1) {
+      } else if (jobs.count({job->cluster, parent}) == 0 && std::count(parent.begin(), parent.end(), '.') == 1) {
         problems->push_back({Problem::Severity::kError, job->position, job->Name(), "parents",
-                             absl::StrCat("Parent job ", parent, " could not be found in cluster ",
-                                          job->cluster)});
+                             absl::StrCat("Parent job ", parent, " could not be found in cluster ", job->cluster)});
       }
     }
   }
@@ -970,8 +935,7 @@ void CheckAcrossServices(const std::vector<ServiceConfig>& services,
         if (reported.insert(members).second) {
           cycle.push_back(parent);
           problems->push_back({Problem::Severity::kError, job->position, job->Name(), "parents",
-                               absl::StrCat("jobs depend on each other in a cycle: ",
-                                            absl::StrJoin(cycle, " -> "))});
+                               absl::StrCat("jobs depend on each other in a cycle: ", absl::StrJoin(cycle, " -> "))});
         }
       } else if (parent_state == 0) {
         visit(it->second);
@@ -993,8 +957,7 @@ void CheckAcrossServices(const std::vector<ServiceConfig>& services,
       auto [it, inserted] = ports.emplace(*ns.proxy_port, full);
       if (!inserted) {
         problems->push_back({Problem::Severity::kError, ns.position, full, "proxy_port",
-                             absl::StrCat("proxy_port ", *ns.proxy_port, " is also used by ",
-                                          it->second)});
+                             absl::StrCat("proxy_port ", *ns.proxy_port, " is also used by ", it->second)});
       }
     }
   }

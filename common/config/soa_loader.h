@@ -57,13 +57,16 @@ class SoaDir {
   // <cluster>.yaml file, sorted (`paasta list`).
   absl::StatusOr<std::vector<std::string>> ListPaastaServices() const;
 
+  // The services a pass visits: `only` when it is set (unchecked: loading it
+  // says whether it exists), else every paasta service.
+  absl::StatusOr<std::vector<std::string>> ServicesToVisit(const std::string& only) const;
+
   // Loads one service, appending every problem found to `problems`. The result
   // holds every instance that could be read (bad keys keep their defaults), so
   // callers must check `problems` for errors before trusting it.
   // INVALID_ARGUMENT for an unsafe name (before any file is opened); NOT_FOUND
   // when the folder does not exist.
-  absl::StatusOr<ServiceConfig> LoadService(const std::string& service,
-                                            std::vector<Problem>* problems) const;
+  absl::StatusOr<ServiceConfig> LoadService(const std::string& service, std::vector<Problem>* problems) const;
 
  private:
   std::string root_;
@@ -73,8 +76,7 @@ class SoaDir {
 // exists in the same cluster, no job depends on itself, parents form no cycle,
 // and no two smartstack namespaces share a proxy_port. `services` should hold
 // every service that a parent names.
-void CheckAcrossServices(const std::vector<ServiceConfig>& services,
-                         std::vector<Problem>* problems);
+void CheckAcrossServices(const std::vector<ServiceConfig>& services, std::vector<Problem>* problems);
 
 // The problems of a chronos schedule, as the original's check_schedule words
 // them (§6.5); empty when it is valid.
