@@ -334,13 +334,33 @@ void EmbeddedScheduler::TriggerChildren(const std::string& parent, absl::Time no
 
 void EmbeddedScheduler::Cleanup(absl::Time now) {
   const absl::Time cutoff = now - kRunRetention;
-  for (auto it = runs_.begin(); it != runs_.end();) {
-    if (it->second.has_finished_at() && FromProto(it->second.finished_at()) < cutoff) {
-      if (absl::Status s = store_->Delete(kRuns, it->first); !s.ok()) spdlog::error("{}", std::string(s.message()));
-      it = runs_.erase(it);
+  // Ended runs by job, to keep the newest kMaxRunsKeptPerJob of each.
+  std::map<std::string, std::vector<std::pair<absl::Time, std::string>>> ended;
+  std::vector<std::string> expired;
+  for (const auto& [id, run] : runs_) {
+    if (!run.has_finished_at()) continue;
+    const absl::Time finished = FromProto(run.finished_at());
+    if (finished < cutoff) {
+      expired.push_back(id);
     } else {
-      ++it;
+      ended[run.job_name()].emplace_back(finished, id);
     }
+  }
+  for (auto& [job, runs] : ended) {
+    if (static_cast<int>(runs.size()) <= kMaxRunsKeptPerJob) continue;
+    std::sort(runs.begin(), runs.end());
+    for (size_t i = 0; i + kMaxRunsKeptPerJob < runs.size(); ++i) expired.push_back(runs[i].second);
+  }
+  const absl::Status deleted = store_->InTransaction([&] {
+    for (const std::string& id : expired) {
+      if (absl::Status s = store_->Delete(kRuns, id); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+  if (!deleted.ok()) {
+    spdlog::error("{}", std::string(deleted.message()));
+  } else {
+    for (const std::string& id : expired) runs_.erase(id);
   }
   for (auto it = jobs_.begin(); it != jobs_.end();) {
     const StoredJob& stored = it->second.stored;

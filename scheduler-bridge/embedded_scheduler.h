@@ -11,8 +11,8 @@
 //   succeeded since its last such run. Reruns never trigger children: they are
 //   other jobs (temporary, "tmp-… <service> <instance>").
 // - Disabled jobs never fire, on schedule, for their parents or on StartNow.
-// - Run records are kept 24 hours after they end; temporary jobs are removed 24
-//   hours after their last run.
+// - Run records are kept 24 hours after they end (at most the newest 100 per
+//   job); temporary jobs are removed 24 hours after their last run.
 // - Crash-safe: a run is recorded (QUEUED) and the schedule advanced in one
 //   transaction before it is launched, and launches are idempotent by run id.
 //   After kill -9 and restart a queued run is looked up on the launcher: adopted
@@ -46,6 +46,9 @@ namespace paasta::scheduler {
 
 // How long ended runs and finished temporary jobs are kept.
 inline constexpr absl::Duration kRunRetention = absl::Hours(24);
+// At most this many ended runs are kept per job (the newest), so memory stays
+// bounded for jobs that run often (a record takes about 0.8 KiB).
+inline constexpr int kMaxRunsKeptPerJob = 100;
 
 class EmbeddedScheduler : public JobEngine {
  public:

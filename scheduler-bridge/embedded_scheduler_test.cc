@@ -263,6 +263,24 @@ TEST_F(EmbeddedSchedulerTest, RunRecordsAreKeptADay) {
   EXPECT_EQ(States("svc daily").size(), 1u) << "yesterday's run is gone, today's is kept";
 }
 
+TEST_F(EmbeddedSchedulerTest, AtMostTheNewestHundredRunsOfAJobAreKept) {
+  ASSERT_TRUE(scheduler_->PutJob(Scheduled("svc minutely", "R/2016-01-01T00:00:00Z/PT1M")).ok());
+  for (int minute = 0; minute < 130; ++minute) {
+    TickAt(At(10, 0) + absl::Minutes(minute));
+    launcher_.Finish("svc minutely", 0);
+    TickAt(At(10, 0) + absl::Minutes(minute) + absl::Seconds(1));
+  }
+  const absl::StatusOr<std::vector<v1::JobRun>> runs = scheduler_->ListRuns("svc minutely", 1000, false);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_LE(runs->size(), static_cast<size_t>(kMaxRunsKeptPerJob) + 2) << "a minute's worth may wait for cleanup";
+  EXPECT_GE(runs->size(), static_cast<size_t>(kMaxRunsKeptPerJob));
+  EXPECT_EQ(TimeUtil::TimestampToSeconds(runs->front().scheduled_for()),
+            absl::ToUnixSeconds(At(10, 0) + absl::Minutes(129)))
+      << "the newest are the ones kept";
+  Reopen();
+  EXPECT_EQ(scheduler_->ListRuns("svc minutely", 1000, false)->size(), runs->size()) << "and only they are stored";
+}
+
 TEST_F(EmbeddedSchedulerTest, KillTasksKillsTheRunThatIsGoing) {
   ASSERT_TRUE(scheduler_->PutJob(Scheduled("svc hourly", "R/2016-01-01T00:00:00Z/PT1H")).ok());
   EXPECT_EQ(*scheduler_->KillTasks("svc hourly"), 0);

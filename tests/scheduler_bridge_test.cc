@@ -2,7 +2,8 @@
 // repository, driven through gRPC and the real `paasta` CLI: a job due a few
 // seconds after the start runs on time, its child follows, a rerun for a past
 // date renders that date without running the child, emergency-stop disables
-// the job and emergency-start then refuses to run it.
+// the job and emergency-start then refuses to run it; and kill -9 of the
+// bridge loses no run still within epsilon and fires none twice.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,8 +34,8 @@ class SchedulerBridgeTest : public ::testing::Test {
     const std::string sha = testing::CommitFiles(repo_, {{"job.sh", "echo \"$1\" >> \"$OUT\"\n"}}, "jobs");
     out_ = dir_ + "/out.txt";
     // The first run a few seconds from now, then every minute.
-    const std::string start =
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() + absl::Seconds(4), absl::UTCTimeZone());
+    first_run_ = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())) + absl::Seconds(8);
+    const std::string start = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", first_run_, absl::UTCTimeZone());
     ASSERT_TRUE(MakeDirs(dir_ + "/soa/batch").ok());
     ASSERT_TRUE(MakeDirs(dir_ + "/etc").ok());
     Write("soa/batch/service.yaml", "git_url: " + repo_ + "\n");
@@ -57,6 +58,10 @@ class SchedulerBridgeTest : public ::testing::Test {
                              dir_);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = std::move(*agent);
+    StartBridge();
+  }
+
+  void StartBridge() {
     absl::StatusOr<testing::Daemon> bridge = testing::StartDaemon(
         "scheduler-bridge/paasta-scheduler-bridge",
         {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--state_dir=" + dir_ + "/bridge",
@@ -65,6 +70,22 @@ class SchedulerBridgeTest : public ::testing::Test {
     ASSERT_TRUE(bridge.ok()) << bridge.status();
     bridge_ = std::move(*bridge);
     stub_ = v1::SchedulerBridge::NewStub(grpc::CreateChannel(bridge_.grpc_address, grpc::InsecureChannelCredentials()));
+  }
+
+  // kill -9, as a crash would.
+  void KillBridge() {
+    ASSERT_TRUE(bridge_.process->Signal(SIGKILL));
+    ASSERT_TRUE(bridge_.process->Wait(absl::Seconds(10)).ok());
+    bridge_.process.reset();
+  }
+
+  bool JobKnown(const std::string& instance) {
+    grpc::ClientContext context;
+    v1::GetJobStatusRequest request;
+    request.mutable_instance()->set_service("batch");
+    request.mutable_instance()->set_instance(instance);
+    v1::JobStatus status;
+    return stub_->GetJobStatus(&context, request, &status).ok() && status.has_job();
   }
 
   void TearDown() override {
@@ -96,7 +117,8 @@ class SchedulerBridgeTest : public ::testing::Test {
     request.mutable_instance()->set_instance(instance);
     request.set_include_reruns(include_reruns);
     v1::ListRunsResponse response;
-    EXPECT_TRUE(stub_->ListRuns(&context, request, &response).ok());
+    const grpc::Status status = stub_->ListRuns(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.runs().begin(), response.runs().end()};
   }
 
@@ -111,13 +133,14 @@ class SchedulerBridgeTest : public ::testing::Test {
   }
 
   std::string dir_, repo_, out_;
+  absl::Time first_run_;
   testing::Daemon agent_, bridge_;
   std::unique_ptr<v1::SchedulerBridge::Stub> stub_;
   int cli_calls_ = 0;
 };
 
 TEST_F(SchedulerBridgeTest, AJobRunsOnScheduleItsChildFollowsAndARerunRendersItsDate) {
-  const std::string today = absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Seconds(4), absl::UTCTimeZone());
+  const std::string today = absl::FormatTime("%Y-%m-%d", first_run_, absl::UTCTimeZone());
   ASSERT_TRUE(testing::WaitUntil([&] { return Count("publish") == 1; }, absl::Seconds(60)))
       << "output: " << absl::StrJoin(OutputLines(), " | ") << "\n"
       << bridge_.process->Output();
@@ -178,6 +201,31 @@ TEST_F(SchedulerBridgeTest, AJobRunsOnScheduleItsChildFollowsAndARerunRendersIts
   EXPECT_TRUE(absl::StrContains(
       scraped->body, R"(paasta_scheduler_job_runs_total{cluster="local",instance="publish",service="batch"} 1)"))
       << scraped->body;
+}
+
+TEST_F(SchedulerBridgeTest, AfterKillNineItNeitherLosesARunWithinEpsilonNorFiresOneTwice) {
+  // Killed before the first run is due, back 2 s after it: within epsilon (30 s), so it runs, once.
+  ASSERT_TRUE(testing::WaitUntil([&] { return JobKnown("extract"); }, absl::Seconds(30)));
+  ASSERT_LT(absl::Now(), first_run_) << "the machine is too slow for this test's timing";
+  KillBridge();
+  absl::SleepFor(first_run_ + absl::Seconds(2) - absl::Now());
+  StartBridge();
+  ASSERT_TRUE(testing::WaitUntil([&] { return Count("publish") == 1; }, absl::Seconds(30)))
+      << absl::StrJoin(OutputLines(), " | ");
+  const std::string today = absl::FormatTime("%Y-%m-%d", first_run_, absl::UTCTimeZone());
+  EXPECT_EQ(Count("extract " + today), 1);
+  const std::vector<v1::JobRun> runs = Runs("extract", false);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].trigger(), v1::RUN_TRIGGER_SCHEDULE);
+  EXPECT_GE(absl::FromUnixSeconds(runs[0].started_at().seconds()), first_run_ + absl::Seconds(2));
+
+  // Killed right after the runs, and back: nothing runs again before the next minute.
+  KillBridge();
+  StartBridge();
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_EQ(Count("extract " + today), 1);
+  EXPECT_EQ(Count("publish"), 1);
+  EXPECT_EQ(Runs("extract", false).size(), 1u) << "the run records survived the crash";
 }
 
 }  // namespace

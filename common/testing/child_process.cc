@@ -131,6 +131,7 @@ absl::StatusOr<Daemon> StartDaemon(const std::string& binary, const std::vector<
                                    const std::string& dir) {
   const std::string name = binary.substr(binary.rfind('/') + 1);
   const std::string ports = dir + "/" + name + ".ports";
+  ::unlink(ports.c_str());  // a restart must not read the previous run's ports
   std::vector<std::string> argv = {binary, "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
                                    "--ports_file=" + ports};
   argv.insert(argv.end(), flags.begin(), flags.end());
