@@ -250,6 +250,7 @@ v1::JobStatus Bridge::StatusOf(const JobName& name, const EngineJob* engine_job)
   if (engine_job->last_success.has_value()) *status.mutable_last_success() = ToProto(*engine_job->last_success);
   if (engine_job->last_failure.has_value()) *status.mutable_last_failure() = ToProto(*engine_job->last_failure);
   if (engine_job->next_run.has_value()) *status.mutable_next_run() = ToProto(*engine_job->next_run);
+  if (engine_job->last_skipped.has_value()) *status.mutable_last_missed() = ToProto(*engine_job->last_skipped);
   status.set_running(engine_job->running_tasks > 0);
   status.set_running_tasks(engine_job->running_tasks);
   return status;

@@ -177,6 +177,7 @@ void EmbeddedScheduler::RecordSkipped(JobState& job, v1::RunTrigger trigger, abs
   *run.mutable_scheduled_for() = ToProto(scheduled_for);
   *run.mutable_finished_at() = ToProto(now);
   run.set_attempt(1);
+  if (trigger == v1::RUN_TRIGGER_SCHEDULE) *job.stored.mutable_last_skipped() = ToProto(scheduled_for);
   const absl::Status saved = store_->InTransaction([&] {
     if (absl::Status s = store_->Put(kRuns, run.id(), run.SerializeAsString()); !s.ok()) return s;
     return store_->Put(kJobs, run.job_name(), job.stored.SerializeAsString());
@@ -221,7 +222,9 @@ bool EmbeddedScheduler::Follow(JobState& job, absl::Time now) {
       if (now - FromProto(run.scheduled_for()) > Epsilon(job.stored.job())) {
         run.set_state(v1::RUN_STATE_SKIPPED);
         *run.mutable_finished_at() = ToProto(now);
+        if (run.trigger() == v1::RUN_TRIGGER_SCHEDULE) *job.stored.mutable_last_skipped() = run.scheduled_for();
         SaveRun(run);
+        SaveJob(job);
         job.active_run.clear();
         return false;
       }
@@ -406,6 +409,7 @@ EngineJob EmbeddedScheduler::ToEngineJob(const JobState& job) const {
   out.job = stored.job();
   out.last_success = OptionalTime(stored.has_last_success(), stored.last_success());
   out.last_failure = OptionalTime(stored.has_last_failure(), stored.last_failure());
+  out.last_skipped = OptionalTime(stored.has_last_skipped(), stored.last_skipped());
   if (!stored.job().disabled()) out.next_run = OptionalTime(stored.has_next_due(), stored.next_due());
   auto run = runs_.find(job.active_run);
   out.running_tasks = run != runs_.end() && run->second.state() == v1::RUN_STATE_RUNNING ? 1 : 0;

@@ -109,6 +109,7 @@ TEST_F(EmbeddedSchedulerTest, ARunLaterThanEpsilonIsSkippedAndRecorded) {
   TickAt(At(10, 0, 31));  // 31 s late, epsilon 30 s
   EXPECT_THAT(launcher_.launched_jobs(), IsEmpty());
   EXPECT_THAT(States("svc hourly"), ElementsAre(v1::RUN_STATE_SKIPPED));
+  EXPECT_EQ(Job("svc hourly").last_skipped, At(10, 0));
   TickAt(At(11, 0, 30));  // exactly epsilon late still runs
   EXPECT_THAT(launcher_.launched_jobs(), ElementsAre("svc hourly"));
 }

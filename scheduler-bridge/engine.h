@@ -20,6 +20,8 @@ struct EngineJob {
   v1::Job job;
   std::optional<absl::Time> last_success;
   std::optional<absl::Time> last_failure;
+  // When a scheduled run was last skipped (embedded scheduler only).
+  std::optional<absl::Time> last_skipped;
   // The next scheduled run; unset for dependent, disabled or finished jobs, and
   // on Chronos (which does not say).
   std::optional<absl::Time> next_run;
