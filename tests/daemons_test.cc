@@ -51,8 +51,7 @@ struct DaemonCase {
   std::vector<std::string> extra_flags;
 };
 
-std::vector<std::string> DaemonArgv(const DaemonCase& daemon, const std::string& dir,
-                                    std::vector<std::string> argv) {
+std::vector<std::string> DaemonArgv(const DaemonCase& daemon, const std::string& dir, std::vector<std::string> argv) {
   argv.insert(argv.begin(), daemon.binary);
   for (std::string flag : daemon.extra_flags) {
     const size_t at = flag.find("$DIR");
@@ -79,27 +78,45 @@ std::function<grpc::Status(const std::shared_ptr<grpc::Channel>&, grpc::ClientCo
 std::vector<DaemonCase> Cases() {
   using namespace paasta::v1;
   return {
-      {"agent/paasta-agent", "paasta.v1.Agent", "PutApp", Call(&Agent::Stub::PutApp),
-       grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument", "app.id is required",
+      {"agent/paasta-agent",
+       "paasta.v1.Agent",
+       "PutApp",
+       Call(&Agent::Stub::PutApp),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "InvalidArgument",
+       "app.id is required",
        {"--state_dir=$DIR/agent", "--cgroup_name=paasta-daemons-test"}},
       {"deployer/generator/paasta-generator", "paasta.v1.Generator", "ListDeployments",
-       Call(&Generator::Stub::ListDeployments), grpc::StatusCode::INVALID_ARGUMENT,
-       "InvalidArgument",
+       Call(&Generator::Stub::ListDeployments), grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument",
        "service name \"\" is not allowed: use lowercase letters, digits, \"_\" and \"-\", "
        "starting with a letter or digit, at most 63 characters"},
-      {"deployer/paasta-deployer", "paasta.v1.Deployer", "EmergencyStop",
-       Call(&Deployer::Stub::EmergencyStop), grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument",
+      {"deployer/paasta-deployer",
+       "paasta.v1.Deployer",
+       "EmergencyStop",
+       Call(&Deployer::Stub::EmergencyStop),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "InvalidArgument",
        "instance.service and instance.instance are required",
        {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc"}},
-      {"scheduler-bridge/paasta-scheduler-bridge", "paasta.v1.SchedulerBridge", "StartNow",
-       Call(&SchedulerBridge::Stub::StartNow), grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument",
+      {"scheduler-bridge/paasta-scheduler-bridge",
+       "paasta.v1.SchedulerBridge",
+       "StartNow",
+       Call(&SchedulerBridge::Stub::StartNow),
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "InvalidArgument",
        "instance.service and instance.instance are required",
        {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--state_dir=$DIR/bridge"}},
-      {"drainer/paasta-drainer", "paasta.v1.Drainer", "IsDraining",
-       Call(&Drainer::Stub::IsDraining), grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument",
-       "task.service and task.task_id are required"},
-      {"monitor/paasta-monitor", "paasta.v1.Monitor", "ListAlerts",
-       Call(&Monitor::Stub::ListAlerts)},
+      {"drainer/paasta-drainer", "paasta.v1.Drainer", "IsDraining", Call(&Drainer::Stub::IsDraining),
+       grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument", "task.service and task.task_id are required"},
+      {"monitor/paasta-monitor",
+       "paasta.v1.Monitor",
+       "ListAlerts",
+       Call(&Monitor::Stub::ListAlerts),
+       grpc::StatusCode::OK,
+       "OK",
+       "",
+       {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--agent=127.0.0.1:1", "--deployer=127.0.0.1:1",
+        "--scheduler_bridge=127.0.0.1:1"}},
       {"smartstack/paasta-smartstack", "paasta.v1.Smartstack", "ListNamespaces",
        Call(&Smartstack::Stub::ListNamespaces)},
   };
@@ -107,8 +124,7 @@ std::vector<DaemonCase> Cases() {
 
 // The value of the sample of `metric` whose labels include every one of
 // `labels` (each written as name="value"); -1 if there is none.
-double SampleValue(const std::string& exposition, const std::string& metric,
-                   const std::vector<std::string>& labels) {
+double SampleValue(const std::string& exposition, const std::string& metric, const std::vector<std::string>& labels) {
   for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
     if (!absl::StartsWith(line, metric + "{")) continue;
     bool all = true;
@@ -128,8 +144,7 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
   const std::string ports_file = dir + "/ports.json";
   auto child = ChildProcess::Start(
       DaemonArgv(daemon, dir,
-                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-                  "--ports_file=" + ports_file}),
+                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--ports_file=" + ports_file}),
       dir + "/output.log");
   ASSERT_TRUE(child.ok()) << child.status();
   ChildProcess& process = **child;
@@ -152,22 +167,20 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
   const auto services = paasta::testing::ListServicesByReflection(channel);
   ASSERT_TRUE(services.ok()) << services.status();
   EXPECT_NE(std::find(services->begin(), services->end(), daemon.service), services->end());
-  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
-            services->end());
-  EXPECT_NE(std::find(services->begin(), services->end(),
-                      "grpc.reflection.v1alpha.ServerReflection"),
-            services->end());
+  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"), services->end());
+  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.reflection.v1alpha.ServerReflection"), services->end());
 
   // The probe RPC: a not-yet-built one answers UNIMPLEMENTED and says so; a
-  // built one refuses the empty request with its own message.
+  // built one refuses the empty request with its own message (or, for a read
+  // that needs no argument, answers it).
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   const grpc::Status status = daemon.call(channel, &context);
   EXPECT_EQ(status.error_code(), daemon.code);
-  EXPECT_EQ(status.error_message(),
-            daemon.message.empty() ? absl::StrCat("/", daemon.service, "/", daemon.method,
-                                                  " is not implemented yet in paasta 0.1.0")
-                                   : daemon.message);
+  EXPECT_EQ(status.error_message(), daemon.code == grpc::StatusCode::OK ? ""
+                                    : daemon.message.empty() ? absl::StrCat("/", daemon.service, "/", daemon.method,
+                                                                            " is not implemented yet in paasta 0.1.0")
+                                                             : daemon.message);
 
   // /metrics has the build info and counted the calls above.
   HttpRequest scrape;
@@ -187,8 +200,7 @@ TEST_P(DaemonTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
             1)
       << metrics->body;
   EXPECT_GE(SampleValue(metrics->body, "grpc_server_handled_total",
-                        {"grpc_service=\"grpc.health.v1.Health\"", "grpc_method=\"Check\"",
-                         "grpc_code=\"OK\""}),
+                        {"grpc_service=\"grpc.health.v1.Health\"", "grpc_method=\"Check\"", "grpc_code=\"OK\""}),
             1)
       << metrics->body;
   EXPECT_GE(SampleValue(metrics->body, "grpc_server_handling_seconds_count",
@@ -211,17 +223,15 @@ TEST_P(DaemonTest, RefusesToStartOnATakenPortAndSaysWhich) {
   // The first instance takes a port; a second one on the same port must fail.
   auto first = ChildProcess::Start(
       DaemonArgv(daemon, dir,
-                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-                  "--ports_file=" + dir + "/ports.json"}),
+                 {"--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--ports_file=" + dir + "/ports.json"}),
       dir + "/first.log");
   ASSERT_TRUE(first.ok());
   const auto ports_text = paasta::testing::WaitForFile(dir + "/ports.json", absl::Seconds(30));
   ASSERT_TRUE(ports_text.ok()) << ports_text.status();
   const std::string taken = nlohmann::json::parse(*ports_text).at("metrics");
 
-  auto second = ChildProcess::Start(
-      DaemonArgv(daemon, dir, {"--grpc_listen=127.0.0.1:0", "--metrics_listen=" + taken}),
-      dir + "/second.log");
+  auto second = ChildProcess::Start(DaemonArgv(daemon, dir, {"--grpc_listen=127.0.0.1:0", "--metrics_listen=" + taken}),
+                                    dir + "/second.log");
   ASSERT_TRUE(second.ok());
   const auto wait_status = (*second)->Wait(absl::Seconds(10));
   ASSERT_TRUE(wait_status.ok()) << wait_status.status();
@@ -236,8 +246,7 @@ TEST_P(DaemonTest, HelpListsItsFlags) {
   ASSERT_TRUE(child.ok());
   ASSERT_TRUE((*child)->Wait(absl::Seconds(10)).ok());
   const std::string help = (*child)->Output();
-  for (const char* flag : {"--grpc_listen", "--metrics_listen", "--ports_file", "--log_level",
-                           "--shutdown_grace"}) {
+  for (const char* flag : {"--grpc_listen", "--metrics_listen", "--ports_file", "--log_level", "--shutdown_grace"}) {
     EXPECT_TRUE(absl::StrContains(help, flag)) << flag << "\n" << help;
   }
 }
