@@ -100,6 +100,15 @@ for d in "${daemons[@]}"; do
   pids+=($!)
 done
 
+# Prometheus scrapes every daemon and evaluates the paasta alert rules
+# (monitor/prometheus/); its data lives in the state folder.
+prometheus_listen=${PAASTA_PROMETHEUS_LISTEN:-127.0.0.1:9090}
+mkdir -p "$state/prometheus"
+prometheus --config.file=monitor/prometheus/prometheus.yml --storage.tsdb.path="$state/prometheus" \
+  --web.listen-address="$prometheus_listen" --log.level=warn >>"$state/logs/prometheus.log" 2>&1 &
+pids+=($!)
+daemons+=(prometheus)
+
 # Wait until every daemon answers SERVING (or one of them dies).
 deadline=$((SECONDS + 60))
 until "$paasta" metastatus >/dev/null 2>&1; do
@@ -150,6 +159,8 @@ $("$paasta" metastatus)
 
 Logs:     $state/logs/<daemon>.log
 Metrics:  http://127.0.0.1:7801/metrics (agent) ... http://127.0.0.1:7807/metrics (smartstack)
+Alerts:   http://$prometheus_listen/alerts (Prometheus, with the paasta rules);
+          grpcurl -plaintext 127.0.0.1:7706 paasta.v1.Monitor/ListAlerts
 Examples: example_service.main (2 tasks, HTTP health check on /status) and
           example_worker.worker run on the agent from $state/git/<service>;
           their soa-configs are in $state/soa. Their tasks and ports:

@@ -90,6 +90,25 @@ class SchedulerBridgeTest : public ::testing::Test {
 
   void TearDown() override {
     bridge_.process.reset();
+    // Let the last runs end while the agent watches (it removes their cgroups).
+    if (agent_.process != nullptr) {
+      auto agent = v1::Agent::NewStub(grpc::CreateChannel(agent_.grpc_address, grpc::InsecureChannelCredentials()));
+      testing::WaitUntil(
+          [&] {
+            grpc::ClientContext context;
+            v1::ListTasksRequest request;
+            v1::ListTasksResponse response;
+            if (!agent->ListTasks(&context, request, &response).ok()) return true;
+            for (const v1::Task& task : response.tasks()) {
+              if (task.state() == v1::TASK_STATE_RUNNING || task.state() == v1::TASK_STATE_STARTING ||
+                  task.state() == v1::TASK_STATE_STAGING || task.state() == v1::TASK_STATE_KILLING) {
+                return false;
+              }
+            }
+            return true;
+          },
+          absl::Seconds(15));
+    }
     if (agent_.process != nullptr && agent_.process->Signal(SIGTERM)) {
       agent_.process->Wait(absl::Seconds(10)).IgnoreError();
     }
