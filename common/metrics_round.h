@@ -11,11 +11,24 @@
 
 #include <map>
 #include <set>
+#include <string>
 
+#include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace paasta {
+
+// A registered family: GaugeFamily(registry, "paasta_x", "What x is.").
+inline prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry, const std::string& name,
+                                                          const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+inline prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& registry, const std::string& name,
+                                                              const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
 
 class GaugeRound {
  public:

@@ -9,11 +9,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-prometheus::Family<prometheus::Gauge>& Gauges(prometheus::Registry& registry, const std::string& name,
-                                              const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
-}
-
 prometheus::Labels Labels(const v1::InstanceRef& instance) {
   return {{"service", instance.service()}, {"instance", instance.instance()}, {"cluster", instance.cluster()}};
 }
@@ -31,21 +26,23 @@ MonitorService::MonitorService(Monitor& monitor, prometheus::Registry& registry)
                   .Name("paasta_monitor_check_errors_total")
                   .Help("Passes in which a source (engine, deployer, scheduler bridge, configs) could not be read.")
                   .Register(registry)),
-      expected_(Gauges(registry, "paasta_instance_expected_instances", "Tasks the instance should run.")),
-      available_(Gauges(registry, "paasta_instance_available_instances",
-                        "Healthy tasks of the instance up for at least the minimum uptime.")),
-      ratio_(Gauges(registry, "paasta_instance_replication_ratio", "available / expected (1 when none expected).")),
-      under_(Gauges(registry, "paasta_instance_under_replicated",
-                    "1 when available / expected is under the instance's replication_threshold.")),
-      failing_(Gauges(registry, "paasta_instance_deploy_failing", "1 when the deployer reports an error.")),
-      bouncing_(Gauges(registry, "paasta_instance_bounce_in_progress", "1 while old apps of the instance remain.")),
-      last_success_(Gauges(registry, "paasta_job_last_success_timestamp_seconds",
-                           "When a run of the job last succeeded (Unix time); 0 if never.")),
-      last_failed_(
-          Gauges(registry, "paasta_job_last_run_failed", "1 when the job's last run failed and none succeeded since.")),
-      missed_(Gauges(registry, "paasta_job_missed_run", "1 when the job missed a run and none succeeded since.")),
-      firing_(Gauges(registry, "paasta_alert_firing",
-                     "1 while the alert fires (its condition has held for alert_after), else 0.")) {}
+      expected_(GaugeFamily(registry, "paasta_instance_expected_instances", "Tasks the instance should run.")),
+      available_(GaugeFamily(registry, "paasta_instance_available_instances",
+                             "Healthy tasks of the instance up for at least the minimum uptime.")),
+      ratio_(
+          GaugeFamily(registry, "paasta_instance_replication_ratio", "available / expected (1 when none expected).")),
+      under_(GaugeFamily(registry, "paasta_instance_under_replicated",
+                         "1 when available / expected is under the instance's replication_threshold.")),
+      failing_(GaugeFamily(registry, "paasta_instance_deploy_failing", "1 when the deployer reports an error.")),
+      bouncing_(
+          GaugeFamily(registry, "paasta_instance_bounce_in_progress", "1 while old apps of the instance remain.")),
+      last_success_(GaugeFamily(registry, "paasta_job_last_success_timestamp_seconds",
+                                "When a run of the job last succeeded (Unix time); 0 if never.")),
+      last_failed_(GaugeFamily(registry, "paasta_job_last_run_failed",
+                               "1 when the job's last run failed and none succeeded since.")),
+      missed_(GaugeFamily(registry, "paasta_job_missed_run", "1 when the job missed a run and none succeeded since.")),
+      firing_(GaugeFamily(registry, "paasta_alert_firing",
+                          "1 while the alert fires (its condition has held for alert_after), else 0.")) {}
 
 void MonitorService::RunCheck() {
   const auto start = std::chrono::steady_clock::now();

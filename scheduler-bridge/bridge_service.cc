@@ -4,25 +4,13 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics_round.h"
 #include "common/status_map.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace paasta::scheduler {
-namespace {
 
 using google::protobuf::util::TimeUtil;
-
-prometheus::Family<prometheus::Gauge>& Gauges(prometheus::Registry& registry, const std::string& name,
-                                              const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Counter>& Counters(prometheus::Registry& registry, const std::string& name,
-                                                  const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
-}
-
-}  // namespace
 
 BridgeService::BridgeService(Bridge& bridge, prometheus::Registry& registry)
     : bridge_(bridge),
@@ -36,18 +24,18 @@ BridgeService::BridgeService(Bridge& bridge, prometheus::Registry& registry)
                          .Help("Time of one sync of every job.")
                          .Register(registry)
                          .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60})),
-      runs_(Counters(registry, "paasta_scheduler_job_runs_total", "Runs of the job that ended.")),
-      failures_(Counters(registry, "paasta_scheduler_job_failures_total", "Runs of the job that failed.")),
-      last_success_(Gauges(registry, "paasta_scheduler_job_last_success_timestamp_seconds",
-                           "When a run of the job last succeeded (Unix time); 0 if never.")),
+      runs_(CounterFamily(registry, "paasta_scheduler_job_runs_total", "Runs of the job that ended.")),
+      failures_(CounterFamily(registry, "paasta_scheduler_job_failures_total", "Runs of the job that failed.")),
+      last_success_(GaugeFamily(registry, "paasta_scheduler_job_last_success_timestamp_seconds",
+                                "When a run of the job last succeeded (Unix time); 0 if never.")),
       last_failed_(
-          Gauges(registry, "paasta_scheduler_job_last_run_failed", "1 when the job's most recent run failed.")),
-      lag_(Gauges(registry, "paasta_scheduler_job_schedule_lag_seconds",
-                  "How late the job's last scheduled run started.")),
-      running_(Gauges(registry, "paasta_scheduler_job_running", "1 while a run of the job is going.")),
-      enabled_(Gauges(registry, "paasta_scheduler_job_enabled", "1 when the job is scheduled, 0 when disabled.")),
-      sync_failing_(Gauges(registry, "paasta_scheduler_job_sync_failing",
-                           "1 when the last sync could not put the job as configured.")) {}
+          GaugeFamily(registry, "paasta_scheduler_job_last_run_failed", "1 when the job's most recent run failed.")),
+      lag_(GaugeFamily(registry, "paasta_scheduler_job_schedule_lag_seconds",
+                       "How late the job's last scheduled run started.")),
+      running_(GaugeFamily(registry, "paasta_scheduler_job_running", "1 while a run of the job is going.")),
+      enabled_(GaugeFamily(registry, "paasta_scheduler_job_enabled", "1 when the job is scheduled, 0 when disabled.")),
+      sync_failing_(GaugeFamily(registry, "paasta_scheduler_job_sync_failing",
+                                "1 when the last sync could not put the job as configured.")) {}
 
 void BridgeService::RecordMetrics() {
   absl::StatusOr<std::vector<Bridge::JobView>> views = bridge_.Views("");

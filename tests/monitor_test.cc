@@ -4,9 +4,7 @@
 // instance whose tasks are killed and do not come back becomes under-replicated,
 // the alert fires in Prometheus (with the team and runbook of monitoring.yaml),
 // and resolves once the tasks are back.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,19 +25,6 @@ namespace {
 
 constexpr char kSha[] = "3f596a503944b7ef7b534e00087d9c7f2f1c511a";
 constexpr char kAppId[] = "svc.main.git3f596a50.config01234567";
-
-// A free loopback port (Prometheus takes its listen address as a flag).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 class MonitorTest : public ::testing::Test {
  protected:
@@ -118,7 +103,7 @@ class MonitorTest : public ::testing::Test {
 
   // Starts Prometheus scraping the monitor every second with the shipped rules.
   void StartPrometheus() {
-    const int port = FreePort();
+    const int port = testing::FreeLoopbackPort();
     prometheus_url_ = absl::StrCat("http://127.0.0.1:", port);
     Write("prometheus.yml",
           absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n", "rule_files:\n  - ", rules_, "\n",

@@ -3,9 +3,7 @@
 // and a real `git daemon` on 127.0.0.1 whose hook refuses pushes.
 #include "common/git/git_repository.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,8 +89,7 @@ TEST_F(GitRepositoryTest, CreatesTagsAndNeverMovesOne) {
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
   EXPECT_EQ(Git(repo_, {"rev-parse", name}), second_) << "the tag did not move";
   EXPECT_EQ(CreateTag(repo_, "bad name", second_, cache_).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(CreateTag(repo_, "paasta-x", std::string(40, 'a'), cache_).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(CreateTag(repo_, "paasta-x", std::string(40, 'a'), cache_).code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(GitRepositoryTest, ChecksOutTheTreeOfACommitOncePerSha) {
@@ -113,21 +110,7 @@ TEST_F(GitRepositoryTest, ChecksOutTheTreeOfACommitOncePerSha) {
   }
   // The work tree of the repository itself is left alone.
   EXPECT_EQ(*ReadFile(repo_ + "/server.py"), "v2");
-  EXPECT_EQ(Checkout(repo_, std::string(40, 'b'), NewTempDir("c")).status().code(),
-            absl::StatusCode::kNotFound);
-}
-
-// A free loopback port (bound, then released for git daemon to take).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  EXPECT_EQ(Checkout(repo_, std::string(40, 'b'), NewTempDir("c")).status().code(), absl::StatusCode::kNotFound);
 }
 
 // A real git server: `git daemon` on 127.0.0.1 serving bare copies of the
@@ -143,11 +126,10 @@ class GitDaemonTest : public GitRepositoryTest {
     const std::string hook = served_ + "/frozen.git/hooks/pre-receive";
     ASSERT_TRUE(WriteFileAtomically(hook, "#!/bin/sh\necho 'tags are frozen' >&2\nexit 1\n").ok());
     ASSERT_EQ(::chmod(hook.c_str(), 0755), 0);
-    const int port = FreePort();
+    const int port = testing::FreeLoopbackPort();
     auto daemon = testing::ChildProcess::Start(
-        {"/usr/bin/git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
-         absl::StrCat("--port=", port), "--base-path=" + served_, "--export-all",
-         "--enable=receive-pack", served_},
+        {"/usr/bin/git", "daemon", "--reuseaddr", "--listen=127.0.0.1", absl::StrCat("--port=", port),
+         "--base-path=" + served_, "--export-all", "--enable=receive-pack", served_},
         dir_ + "/daemon.log");
     ASSERT_TRUE(daemon.ok());
     daemon_ = std::move(*daemon);

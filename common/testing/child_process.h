@@ -62,6 +62,10 @@ bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = 
 // runfiles in a test), or "" when it does not exist.
 std::string AbsolutePath(const std::string& path);
 
+// A free loopback port, for a program that takes its listen address as a flag
+// (bound, then released for it to take).
+int FreeLoopbackPort();
+
 // A daemon started for a test: its process and the addresses it bound.
 struct Daemon {
   std::unique_ptr<ChildProcess> process;
