@@ -22,6 +22,9 @@ inline constexpr DaemonAddresses kDrainerAddresses = {"127.0.0.1:7705", "127.0.0
 inline constexpr DaemonAddresses kMonitorAddresses = {"127.0.0.1:7706", "127.0.0.1:7806"};
 inline constexpr DaemonAddresses kSmartstackAddresses = {"127.0.0.1:7707", "127.0.0.1:7807"};
 
+// The hacheck-compatible endpoint the drainer serves (hacheck's port in PaaSTA).
+inline constexpr char kHacheckListen[] = "127.0.0.1:6666";
+
 }  // namespace paasta
 
 #endif  // PAASTA_COMMON_ADDRESSES_H_

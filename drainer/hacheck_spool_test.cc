@@ -3,7 +3,9 @@
 #include "drainer/hacheck_spool.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/http_client.h"
+#include "common/testing/child_process.h"
 #include "gtest/gtest.h"
 
 namespace paasta::drainer {
@@ -32,8 +34,7 @@ class HacheckSpoolTest : public ::testing::Test {
 TEST_F(HacheckSpoolTest, DownUpAndTheExactDownMessage) {
   EXPECT_EQ(Call("GET", "/spool/svc.main/31000/status").status_code, 200);
   HttpResponse posted =
-      Call("POST", "/spool/svc.main/31000/status",
-           "status=down&expiration=1795846146.0&reason=Drained+by+Paasta");
+      Call("POST", "/spool/svc.main/31000/status", "status=down&expiration=1795846146.0&reason=Drained+by+Paasta");
   EXPECT_EQ(posted.status_code, 200);
   EXPECT_EQ(posted.body, "");
   const HttpResponse down = Call("GET", "/spool/svc.main/31000/status");
@@ -66,8 +67,7 @@ TEST_F(HacheckSpoolTest, ExpirationIsLazyAndRefreshingKeepsTheCreation) {
 TEST_F(HacheckSpoolTest, WholeServiceAndAll) {
   // Port 0 marks the whole service down; no expiration and no reason text.
   Call("POST", "/spool/svc.main/0/status", "status=down&reason=");
-  EXPECT_EQ(Call("GET", "/spool/svc.main/12345/status").body,
-            "Service svc.main in down state since 1795846142.550000");
+  EXPECT_EQ(Call("GET", "/spool/svc.main/12345/status").body, "Service svc.main in down state since 1795846142.550000");
   spool_.MarkDown("all", "maintenance", std::nullopt, std::nullopt);
   EXPECT_EQ(Call("GET", "/spool/other/1/status").body,
             "Service all in down state since 1795846142.550000: maintenance");
@@ -81,6 +81,80 @@ TEST_F(HacheckSpoolTest, BadRequests) {
   EXPECT_EQ(Call("GET", "/spool/svc%20main/31000/status").status_code, 404);
   EXPECT_EQ(Call("GET", "/spool/svc/notaport/status").status_code, 404);
   EXPECT_EQ(Call("GET", "/elsewhere").status_code, 404);
+}
+
+// A task's own health endpoint, for the pass-through checks.
+class Backend {
+ public:
+  Backend()
+      : server_([this](const HttpServerRequest& request) {
+          HttpServerResponse response;
+          response.status_code = request.path == "/status" ? 200 : 500;
+          response.body = absl::StrCat("path=", request.path, " query=", request.query);
+          return response;
+        }) {
+    EXPECT_TRUE(server_.Start("127.0.0.1:0").ok());
+  }
+  int port() const { return server_.port(); }
+
+ private:
+  HttpServer server_;
+};
+
+TEST_F(HacheckSpoolTest, HealthChecksPassThroughUnlessTheTaskIsMarkedDown) {
+  Backend backend;
+  const std::string http = absl::StrCat("/http/svc.main/", backend.port(), "/status?verbose=1");
+  HttpResponse answer = Call("GET", http);
+  EXPECT_EQ(answer.status_code, 200);
+  EXPECT_EQ(answer.body, "path=/status query=verbose=1") << "the task's own answer";
+  EXPECT_EQ(Call("GET", absl::StrCat("/http/svc.main/", backend.port(), "/broken")).status_code, 500);
+  EXPECT_EQ(Call("GET", absl::StrCat("/tcp/svc.main/", backend.port(), "/")).status_code, 200);
+
+  Call("POST", absl::StrCat("/spool/svc.main/", backend.port(), "/status"), "status=down&reason=Drained+by+Paasta");
+  answer = Call("GET", http);
+  EXPECT_EQ(answer.status_code, 503);
+  EXPECT_EQ(answer.body, "Service svc.main in down state since 1795846142.550000: Drained by Paasta");
+  EXPECT_EQ(Call("GET", absl::StrCat("/tcp/svc.main/", backend.port(), "/")).status_code, 503);
+  Call("POST", absl::StrCat("/spool/svc.main/", backend.port(), "/status"), "status=up");
+  EXPECT_EQ(Call("GET", http).status_code, 200);
+}
+
+TEST_F(HacheckSpoolTest, ATaskThatDoesNotAnswerIsDown) {
+  // Nothing listens on port 1 of loopback.
+  const HttpResponse http = Call("GET", "/http/svc.main/1/status");
+  EXPECT_EQ(http.status_code, 503);
+  EXPECT_NE(http.body.find("127.0.0.1:1"), std::string::npos) << http.body;
+  const HttpResponse tcp = Call("GET", "/tcp/svc.main/1/");
+  EXPECT_EQ(tcp.status_code, 503);
+  EXPECT_EQ(tcp.body, "cannot connect to 127.0.0.1:1: Connection refused");
+}
+
+TEST(HacheckSpoolFilesTest, EntriesSurviveARestartAsHachecksFiles) {
+  FakeClock clock(absl::FromUnixSeconds(1795846142));
+  const std::string root = paasta::testing::NewTempDir("spool") + "/hacheck";
+  {
+    HacheckSpool spool(&clock, {root});
+    spool.MarkDown("svc.main:31000", "Drained by Paasta", 1795846742.0, std::nullopt);
+    spool.MarkDown("svc.canary", "maintenance", std::nullopt, std::nullopt);
+    spool.MarkDown("svc.other:31001", "brief", std::nullopt, std::nullopt);
+    spool.MarkUp("svc.other:31001");
+  }
+  absl::StatusOr<std::string> file = ReadFile(root + "/svc.main:31000");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(*file, R"({"creation":1795846142.0,"expiration":1795846742.0,"reason":"Drained by Paasta"})");
+  EXPECT_FALSE(ReadFile(root + "/svc.other:31001").ok());
+  ASSERT_TRUE(WriteFileAtomically(root + "/svc.legacy", "old format reason\n").ok());
+
+  HacheckSpool restarted(&clock, {root});
+  EXPECT_EQ(restarted.DownMessage("svc.main", 31000),
+            "Service svc.main in down state since 1795846142.000000 until 1795846742.000000: Drained by Paasta");
+  EXPECT_EQ(restarted.DownMessage("svc.canary", 5),
+            "Service svc.canary in down state since 1795846142.000000: maintenance");
+  EXPECT_EQ(restarted.DownMessage("svc.legacy", 5),
+            "Service svc.legacy in down state since 0.000000: old format reason");
+  clock.Advance(absl::Minutes(11));  // past the expiration: up, and the file is gone
+  EXPECT_FALSE(restarted.DownMessage("svc.main", 31000).has_value());
+  EXPECT_FALSE(ReadFile(root + "/svc.main:31000").ok());
 }
 
 }  // namespace

@@ -92,6 +92,7 @@ declare -A flags=(
   [paasta-agent]="--state_dir=$state/agent"
   [paasta-generator]="--git_cache_dir=$state/git-cache"
   [paasta-scheduler-bridge]="--state_dir=$state/scheduler-bridge"
+  [paasta-drainer]="--spool_root=$state/hacheck"
 )
 for d in "${daemons[@]}"; do
   name=${d##*/}

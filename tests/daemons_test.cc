@@ -107,7 +107,8 @@ std::vector<DaemonCase> Cases() {
        "instance.service and instance.instance are required",
        {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--state_dir=$DIR/bridge"}},
       {"drainer/paasta-drainer", "paasta.v1.Drainer", "IsDraining", Call(&Drainer::Stub::IsDraining),
-       grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument", "task.service and task.task_id are required"},
+       grpc::StatusCode::INVALID_ARGUMENT, "InvalidArgument", "task.service and task.task_id are required",
+       {"--hacheck_listen=127.0.0.1:0", "--spool_root=$DIR/spool"}},
       {"monitor/paasta-monitor",
        "paasta.v1.Monitor",
        "ListAlerts",
@@ -118,7 +119,7 @@ std::vector<DaemonCase> Cases() {
        {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--agent=127.0.0.1:1", "--deployer=127.0.0.1:1",
         "--scheduler_bridge=127.0.0.1:1"}},
       {"smartstack/paasta-smartstack", "paasta.v1.Smartstack", "ListNamespaces",
-       Call(&Smartstack::Stub::ListNamespaces)},
+       Call(&Smartstack::Stub::ListNamespaces), grpc::StatusCode::UNIMPLEMENTED, "Unimplemented", "", {}},
   };
 }
 

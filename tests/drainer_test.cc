@@ -25,15 +25,15 @@ class DrainerDaemonTest : public ::testing::Test {
     dir_ = testing::NewTempDir("drainer");
     auto child = testing::ChildProcess::Start(
         {"drainer/paasta-drainer", "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-         "--ports_file=" + dir_ + "/ports.json", "--http_timeout=1s"},
+         "--ports_file=" + dir_ + "/ports.json", "--http_timeout=1s", "--hacheck_listen="},
         dir_ + "/drainer.log");
     ASSERT_TRUE(child.ok());
     drainer_ = std::move(*child);
     const auto ports = testing::WaitForFile(dir_ + "/ports.json", absl::Seconds(30));
     ASSERT_TRUE(ports.ok()) << drainer_->Output();
     metrics_ = nlohmann::json::parse(*ports).at("metrics");
-    stub_ = v1::Drainer::NewStub(grpc::CreateChannel(nlohmann::json::parse(*ports).at("grpc"),
-                                                     grpc::InsecureChannelCredentials()));
+    stub_ = v1::Drainer::NewStub(
+        grpc::CreateChannel(nlohmann::json::parse(*ports).at("grpc"), grpc::InsecureChannelCredentials()));
   }
 
   v1::DrainRequest Request(const std::string& method, int hacheck_port, double delay) {
@@ -95,12 +95,11 @@ TEST_F(DrainerDaemonTest, DrainsThroughHacheckEndToEnd) {
   scrape.url = absl::StrCat("http://", metrics_, "/metrics");
   const auto metrics = HttpFetch(scrape);
   ASSERT_TRUE(metrics.ok());
-  EXPECT_TRUE(absl::StrContains(
-      metrics->body, R"(paasta_drainer_calls_total{call="drain",method="hacheck",outcome="ok"} 1)"))
+  EXPECT_TRUE(
+      absl::StrContains(metrics->body, R"(paasta_drainer_calls_total{call="drain",method="hacheck",outcome="ok"} 1)"))
       << metrics->body;
   EXPECT_TRUE(absl::StrContains(
-      metrics->body,
-      R"(paasta_drainer_calls_total{call="is_safe_to_kill",method="hacheck",outcome="true"} 1)"))
+      metrics->body, R"(paasta_drainer_calls_total{call="is_safe_to_kill",method="hacheck",outcome="true"} 1)"))
       << metrics->body;
 }
 
@@ -110,8 +109,7 @@ TEST_F(DrainerDaemonTest, ErrorsComeBackAsStatusesWithTheirCause) {
   v1::DrainResponse response;
   grpc::Status status = stub_->Drain(&unknown_context, Request("gently", hacheck_.port(), 0), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(status.error_message(),
-            "drain_method not recognized: gently. Must be one of (hacheck, http, noop, test)");
+  EXPECT_EQ(status.error_message(), "drain_method not recognized: gently. Must be one of (hacheck, http, noop, test)");
   // A hacheck that is down: UNAVAILABLE naming the URL (the deployer then kills
   // the task at once, as the original did).
   const int port = hacheck_.port();
@@ -119,8 +117,8 @@ TEST_F(DrainerDaemonTest, ErrorsComeBackAsStatusesWithTheirCause) {
   grpc::ClientContext down_context;
   status = stub_->Drain(&down_context, Request("hacheck", port, 60), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_TRUE(absl::StrContains(status.error_message(),
-                                absl::StrCat("127.0.0.1:", port, "/spool/svc.main/31000/status")))
+  EXPECT_TRUE(
+      absl::StrContains(status.error_message(), absl::StrCat("127.0.0.1:", port, "/spool/svc.main/31000/status")))
       << status.error_message();
   // noop needs no host: always safe.
   v1::DrainRequest noop;
@@ -131,6 +129,57 @@ TEST_F(DrainerDaemonTest, ErrorsComeBackAsStatusesWithTheirCause) {
   v1::IsSafeToKillResponse safe;
   ASSERT_TRUE(stub_->IsSafeToKill(&noop_context, noop, &safe).ok());
   EXPECT_TRUE(safe.safe_to_kill());
+}
+
+// The drainer's own hacheck endpoint (the one-machine cluster's): the hacheck
+// drain method marks a task down in it, a health check through it answers 503
+// from then on, and the entry survives kill -9 of the drainer.
+TEST(DrainerHacheckTest, ServesHacheckAndKeepsDrainedTasksDownAcrossRestarts) {
+  const std::string dir = testing::NewTempDir("drainer-hacheck");
+  const int hacheck_port = testing::FreeLoopbackPort();
+  HttpServer task([](const HttpServerRequest&) {
+    HttpServerResponse ok;
+    ok.body = "ok";
+    return ok;
+  });
+  ASSERT_TRUE(task.Start("127.0.0.1:0").ok());
+  const std::vector<std::string> flags = {absl::StrCat("--hacheck_listen=127.0.0.1:", hacheck_port),
+                                          "--spool_root=" + dir + "/spool"};
+  absl::StatusOr<testing::Daemon> drainer = testing::StartDaemon("drainer/paasta-drainer", flags, dir);
+  ASSERT_TRUE(drainer.ok()) << drainer.status();
+  auto check = [&] {
+    HttpRequest request;
+    request.url = absl::StrCat("http://127.0.0.1:", hacheck_port, "/http/svc.main/", task.port(), "/status");
+    absl::StatusOr<HttpResponse> response = HttpFetch(request);
+    return response.ok() ? *response : HttpResponse();
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return check().status_code == 200; }, absl::Seconds(10)));
+  EXPECT_EQ(check().body, "ok");
+
+  auto stub = v1::Drainer::NewStub(grpc::CreateChannel(drainer->grpc_address, grpc::InsecureChannelCredentials()));
+  v1::DrainRequest request;
+  request.mutable_task()->set_service("svc");
+  request.mutable_task()->set_instance("main");
+  request.mutable_task()->set_namespace_("main");
+  request.mutable_task()->set_task_id("svc.main.git1.config2.abc");
+  request.mutable_task()->set_host("127.0.0.1");
+  request.mutable_task()->set_port(task.port());
+  request.mutable_method()->set_name("hacheck");
+  (*request.mutable_method()->mutable_params()->mutable_fields())["hacheck_port"].set_number_value(hacheck_port);
+  grpc::ClientContext context;
+  v1::DrainResponse drained;
+  const grpc::Status status = stub->Drain(&context, request, &drained);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(check().status_code, 503);
+  EXPECT_TRUE(absl::StartsWith(check().body, "Service svc.main in down state since ")) << check().body;
+
+  ASSERT_TRUE(drainer->process->Signal(SIGKILL));
+  ASSERT_TRUE(drainer->process->Wait(absl::Seconds(10)).ok());
+  drainer = testing::StartDaemon("drainer/paasta-drainer", flags, dir);
+  ASSERT_TRUE(drainer.ok()) << drainer.status();
+  ASSERT_TRUE(testing::WaitUntil([&] { return check().status_code != 0; }, absl::Seconds(10)));
+  EXPECT_EQ(check().status_code, 503) << "still drained after the restart";
+  EXPECT_TRUE(absl::EndsWith(check().body, ": Drained by Paasta")) << check().body;
 }
 
 }  // namespace
