@@ -191,6 +191,18 @@ HttpServerResponse HacheckSpool::Handle(const HttpServerRequest& request) {
   const std::string& service = parts[2];
   if (parts[1] == "http" || parts[1] == "tcp") {
     if (request.method != "GET" && request.method != "HEAD") return Reply(405, "Method Not Allowed");
+    // HAProxy checks every server of a backend with one path (port 0) and says
+    // which server in "X-Haproxy-Server-State: UP 2/3; ...; address=H; port=P".
+    if (port == 0) {
+      for (absl::string_view field : absl::StrSplit(request.Header("x-haproxy-server-state"), ';')) {
+        field = absl::StripAsciiWhitespace(field);
+        if (absl::ConsumePrefix(&field, "port=") && absl::SimpleAtoi(field, &port) && port > 0 && port <= 65535) {
+          break;
+        }
+        port = 0;
+      }
+      if (port == 0) return Reply(400, "no port: give it in the path or in X-Haproxy-Server-State (port=P)");
+    }
     // The spool first: a task marked down is down whatever it answers.
     if (std::optional<std::string> down = DownMessage(service, port); down.has_value()) {
       return Reply(503, *down, "text/html; charset=UTF-8");

@@ -24,6 +24,9 @@
 //                                              http://127.0.0.1:<port>/<path>
 //   GET /tcp/<service>/<port>/                 200 when 127.0.0.1:<port> accepts
 //
+// Port 0 takes the port from HAProxy's "X-Haproxy-Server-State: ...; port=P"
+// header (`http-check send-state`), so one check path serves a whole backend.
+//
 // (503 naming the problem when the task cannot be reached). Results are not
 // cached (hacheck cached them 10 s). With a spool folder, entries are kept
 // there as hacheck's files, one per key holding {"reason", "expiration",

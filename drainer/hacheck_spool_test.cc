@@ -119,6 +119,25 @@ TEST_F(HacheckSpoolTest, HealthChecksPassThroughUnlessTheTaskIsMarkedDown) {
   EXPECT_EQ(Call("GET", http).status_code, 200);
 }
 
+TEST_F(HacheckSpoolTest, HaproxysServerStateHeaderNamesThePort) {
+  Backend backend;
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", server_.port(), "/http/svc.main/0/status");
+  request.headers = {
+      {"X-Haproxy-Server-State",
+       absl::StrCat("UP 2/3; name=svc.main/127.0.0.1:", backend.port(),
+                    "; node=paasta; weight=1/1; scur=0/1; qcur=0; address=127.0.0.1; port=", backend.port())}};
+  absl::StatusOr<HttpResponse> answer = HttpFetch(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status_code, 200);
+  EXPECT_EQ(answer->body, "path=/status query=");
+  Call("POST", absl::StrCat("/spool/svc.main/", backend.port(), "/status"), "status=down&reason=Drained+by+Paasta");
+  answer = HttpFetch(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status_code, 503) << "the drained server of the backend";
+  EXPECT_EQ(Call("GET", "/http/svc.main/0/status").status_code, 400) << "no header, no port";
+}
+
 TEST_F(HacheckSpoolTest, ATaskThatDoesNotAnswerIsDown) {
   // Nothing listens on port 1 of loopback.
   const HttpResponse http = Call("GET", "/http/svc.main/1/status");
