@@ -93,6 +93,7 @@ declare -A flags=(
   [paasta-generator]="--git_cache_dir=$state/git-cache"
   [paasta-scheduler-bridge]="--state_dir=$state/scheduler-bridge"
   [paasta-drainer]="--spool_root=$state/hacheck"
+  [paasta-smartstack]="--state_dir=$state/smartstack"
 )
 for d in "${daemons[@]}"; do
   name=${d##*/}
@@ -166,6 +167,7 @@ Examples: example_service.main (2 tasks, HTTP health check on /status) and
           example_worker.worker run on the agent from $state/git/<service>;
           their soa-configs are in $state/soa. Their tasks and ports:
           grpcurl -plaintext 127.0.0.1:7701 paasta.v1.Agent/ListTasks
+Proxy:    example_service.main through HAProxy: curl http://127.0.0.1:20001/
 Jobs:     example_batch.rollup runs every minute, example_batch.publish after it:
           grpcurl -plaintext -d '{"instance": {"service": "example_batch", "instance": "rollup"}, "include_reruns": true}' \\
             127.0.0.1:7704 paasta.v1.SchedulerBridge/ListRuns

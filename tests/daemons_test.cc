@@ -119,7 +119,8 @@ std::vector<DaemonCase> Cases() {
        {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--agent=127.0.0.1:1", "--deployer=127.0.0.1:1",
         "--scheduler_bridge=127.0.0.1:1"}},
       {"smartstack/paasta-smartstack", "paasta.v1.Smartstack", "ListNamespaces",
-       Call(&Smartstack::Stub::ListNamespaces), grpc::StatusCode::UNIMPLEMENTED, "Unimplemented", "", {}},
+       Call(&Smartstack::Stub::ListNamespaces), grpc::StatusCode::OK, "OK", "",
+       {"--soa_dir=$DIR/soa", "--system_config_dir=$DIR/etc", "--state_dir=$DIR/haproxy", "--agent=127.0.0.1:1"}},
   };
 }
 

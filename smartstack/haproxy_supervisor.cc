@@ -1,0 +1,144 @@
+#include "smartstack/haproxy_supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/file_util.h"
+#include "spdlog/spdlog.h"
+
+extern char** environ;
+
+namespace paasta::smartstack {
+namespace {
+
+// Spawns argv with stdout and stderr appended to `output`; its pid.
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& output) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) return absl::UnavailableError(absl::StrCat("cannot run ", argv[0], ": ", std::strerror(error)));
+  return pid;
+}
+
+}  // namespace
+
+HaproxySupervisor::HaproxySupervisor(SupervisorOptions options) : options_(std::move(options)) {}
+
+HaproxySupervisor::~HaproxySupervisor() {
+  absl::MutexLock lock(&mu_);
+  if (pid_ == 0) return;
+  ::kill(pid_, SIGUSR1);  // soft stop: workers finish their connections
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+bool HaproxySupervisor::RunningLocked() {
+  if (pid_ == 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    spdlog::warn("haproxy (pid {}) exited with status {}; starting it again", pid_, status);
+    pid_ = 0;
+    running_.clear();
+    return false;
+  }
+  return true;
+}
+
+absl::Status HaproxySupervisor::StartLocked() {
+  // -W: master-worker, in the foreground (the supervisor is its parent).
+  absl::StatusOr<pid_t> pid =
+      Spawn({options_.haproxy, "-W", "-f", options_.dir + "/haproxy.cfg", "-p", options_.dir + "/haproxy.pid"},
+            options_.dir + "/haproxy.log");
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
+  spdlog::info("haproxy started (pid {}) with {}/haproxy.cfg", pid_, options_.dir);
+  return absl::OkStatus();
+}
+
+absl::Status HaproxySupervisor::ApplyLocked() {
+  const std::string live = options_.dir + "/haproxy.cfg";
+  if (absl::Status written = WriteFileAtomically(live, wanted_); !written.ok()) return written;
+  const bool was_running = RunningLocked();
+  if (!was_running) {
+    if (absl::Status started = StartLocked(); !started.ok()) return started;
+  } else {
+    ::kill(pid_, SIGUSR2);  // seamless reload
+    ++reloads_;
+  }
+  running_ = wanted_;
+  last_reload_ = absl::Now();
+  return absl::OkStatus();
+}
+
+absl::Status HaproxySupervisor::Apply(const std::string& config) {
+  absl::MutexLock lock(&mu_);
+  if (config == wanted_ && running_ == wanted_ && RunningLocked()) return absl::OkStatus();
+  // Check it before it can replace anything.
+  const std::string candidate = options_.dir + "/haproxy.candidate.cfg";
+  if (absl::Status written = WriteFileAtomically(candidate, config); !written.ok()) return written;
+  const std::string check_output = options_.dir + "/haproxy.check.log";
+  ::unlink(check_output.c_str());
+  absl::StatusOr<pid_t> check = Spawn({options_.haproxy, "-c", "-q", "-f", candidate}, check_output);
+  if (!check.ok()) return check.status();
+  int status = 0;
+  ::waitpid(*check, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    absl::StatusOr<std::string> why = ReadFile(check_output);
+    last_rejection_ = why.ok() ? *why : "haproxy -c failed";
+    spdlog::error("haproxy rejected the new configuration; the running one stays: {}", last_rejection_);
+    return absl::InvalidArgumentError(absl::StrCat("haproxy rejected the configuration: ", last_rejection_));
+  }
+  last_rejection_.clear();
+  wanted_ = config;
+  if (RunningLocked() && absl::Now() - last_reload_ < options_.min_reload_interval) {
+    return absl::OkStatus();  // applied by a later Tick
+  }
+  return ApplyLocked();
+}
+
+void HaproxySupervisor::Tick() {
+  absl::MutexLock lock(&mu_);
+  if (wanted_.empty()) return;
+  const bool running = RunningLocked();
+  if (running && running_ == wanted_) return;
+  if (running && absl::Now() - last_reload_ < options_.min_reload_interval) return;
+  if (absl::Status applied = ApplyLocked(); !applied.ok()) {
+    spdlog::error("cannot apply the haproxy configuration: {}", std::string(applied.message()));
+  }
+}
+
+pid_t HaproxySupervisor::pid() {
+  absl::MutexLock lock(&mu_);
+  return RunningLocked() ? pid_ : 0;
+}
+
+std::string HaproxySupervisor::last_rejection() {
+  absl::MutexLock lock(&mu_);
+  return last_rejection_;
+}
+
+int HaproxySupervisor::reloads() {
+  absl::MutexLock lock(&mu_);
+  return reloads_;
+}
+
+}  // namespace paasta::smartstack

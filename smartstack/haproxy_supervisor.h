@@ -1,0 +1,77 @@
+// Runs and reconfigures a real HAProxy (Debian's `haproxy`) for the
+// one-machine SmartStack:
+//
+// - Apply(text) validates the new configuration with `haproxy -c` first; a
+//   configuration HAProxy rejects is never applied (the running one stays)
+//   and the rejection is returned and kept for status.
+// - HAProxy runs in master-worker mode (-W). A change is applied with a
+//   seamless reload: SIGUSR2 to the master, which starts new workers that take
+//   over the listening sockets (`expose-fd listeners` on the stats socket) while
+//   the old workers finish their connections. So no connection is refused and
+//   no request in flight is lost.
+// - Reloads are rate-limited (at most one per min_reload_interval; a change
+//   that comes sooner is applied by the next Apply or Tick after it).
+// - If HAProxy exits, the next Tick starts it again.
+//
+// Thread-safe.
+#ifndef PAASTA_SMARTSTACK_HAPROXY_SUPERVISOR_H_
+#define PAASTA_SMARTSTACK_HAPROXY_SUPERVISOR_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace paasta::smartstack {
+
+struct SupervisorOptions {
+  // The haproxy binary.
+  std::string haproxy = "/usr/sbin/haproxy";
+  // Where the live configuration, the candidate and HAProxy's output go.
+  std::string dir;
+  absl::Duration min_reload_interval = absl::Seconds(1);
+};
+
+class HaproxySupervisor {
+ public:
+  explicit HaproxySupervisor(SupervisorOptions options);
+  // Stops HAProxy (its workers finish their connections first, up to 5 s).
+  ~HaproxySupervisor();
+
+  // Makes `config` the running configuration (see above). OK when it is
+  // running or pending a rate-limited reload; INVALID_ARGUMENT with HAProxy's
+  // message when it is rejected; UNAVAILABLE when HAProxy cannot be started.
+  absl::Status Apply(const std::string& config);
+
+  // Applies a pending change whose time has come; restarts HAProxy if it died.
+  void Tick();
+
+  // The master's pid (0 when not running); the last rejection ("" if none);
+  // how many reloads were done.
+  pid_t pid();
+  std::string last_rejection();
+  int reloads();
+
+ private:
+  absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool RunningLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const SupervisorOptions options_;
+  absl::Mutex mu_;
+  pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;
+  // What runs, and what should run.
+  std::string running_ ABSL_GUARDED_BY(mu_);
+  std::string wanted_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_reload_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string last_rejection_ ABSL_GUARDED_BY(mu_);
+  int reloads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace paasta::smartstack
+
+#endif  // PAASTA_SMARTSTACK_HAPROXY_SUPERVISOR_H_

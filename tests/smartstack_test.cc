@@ -1,0 +1,167 @@
+// SmartStack on one machine with a real HAProxy, the drainer's hacheck endpoint
+// and real tasks on the agent: requests to the proxy port reach every healthy
+// task, a task marked down through hacheck stops receiving requests, and
+// HAProxy's view shows in ListNamespaces.
+#include <signal.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/file_util.h"
+#include "common/http_client.h"
+#include "common/testing/child_process.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "protos/agent.grpc.pb.h"
+#include "protos/smartstack.grpc.pb.h"
+
+namespace paasta {
+namespace {
+
+constexpr char kAppId[] = "svc.main.git3f596a50.config01234567";
+
+class SmartstackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::NewTempDir("smartstack");
+    proxy_port_ = testing::FreeLoopbackPort();
+    hacheck_port_ = testing::FreeLoopbackPort();
+    ASSERT_TRUE(MakeDirs(dir_ + "/soa/svc").ok());
+    ASSERT_TRUE(MakeDirs(dir_ + "/etc").ok());
+    Write("soa/svc/marathon-local.yaml", "main:\n  instances: 3\n");
+    Write("soa/svc/smartstack.yaml", absl::StrCat("main:\n  proxy_port: ", proxy_port_, "\n"));
+    Write("etc/cluster.json", R"({"cluster": "local", "volumes": []})");
+    absl::StatusOr<testing::Daemon> agent =
+        testing::StartDaemon("agent/paasta-agent",
+                             {"--state_dir=" + dir_ + "/agent", "--tick=50ms",
+                              "--cgroup_name=paasta-smartstack-test-" + std::to_string(::getpid())},
+                             dir_);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = std::move(*agent);
+    absl::StatusOr<testing::Daemon> drainer = testing::StartDaemon(
+        "drainer/paasta-drainer",
+        {absl::StrCat("--hacheck_listen=127.0.0.1:", hacheck_port_), "--spool_root=" + dir_ + "/spool"}, dir_);
+    ASSERT_TRUE(drainer.ok()) << drainer.status();
+    drainer_ = std::move(*drainer);
+    absl::StatusOr<testing::Daemon> smartstack = testing::StartDaemon(
+        "smartstack/paasta-smartstack",
+        {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--state_dir=" + dir_ + "/haproxy",
+         "--agent=" + agent_.grpc_address, absl::StrCat("--hacheck=127.0.0.1:", hacheck_port_), "--interval=200ms",
+         "--check_interval=200ms", "--min_reload_interval=200ms"},
+        dir_);
+    ASSERT_TRUE(smartstack.ok()) << smartstack.status();
+    smartstack_ = std::move(*smartstack);
+    agent_stub_ = v1::Agent::NewStub(grpc::CreateChannel(agent_.grpc_address, grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (smartstack_.process != nullptr && smartstack_.process->Signal(SIGTERM)) {
+      smartstack_.process->Wait(absl::Seconds(15)).IgnoreError();
+    }
+    if (agent_stub_ != nullptr) {
+      grpc::ClientContext context;
+      v1::DeleteAppRequest request;
+      request.set_app_id(kAppId);
+      v1::DeleteAppResponse response;
+      agent_stub_->DeleteApp(&context, request, &response);
+      testing::WaitUntil([&] { return Tasks().empty(); }, absl::Seconds(15));
+    }
+    if (agent_.process != nullptr && agent_.process->Signal(SIGTERM)) {
+      agent_.process->Wait(absl::Seconds(10)).IgnoreError();
+    }
+  }
+
+  void Write(const std::string& path, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomically(absl::StrCat(dir_, "/", path), text).ok());
+  }
+
+  std::vector<v1::Task> Tasks() {
+    grpc::ClientContext context;
+    v1::ListTasksRequest request;
+    v1::ListTasksResponse response;
+    if (!agent_stub_->ListTasks(&context, request, &response).ok()) return {};
+    return {response.tasks().begin(), response.tasks().end()};
+  }
+
+  // The tasks that answered `count` requests through the proxy port ("" for a
+  // failed request).
+  std::multiset<std::string> Through(int count) {
+    std::multiset<std::string> seen;
+    for (int i = 0; i < count; ++i) {
+      HttpRequest request;
+      request.url = absl::StrCat("http://127.0.0.1:", proxy_port_, "/");
+      request.timeout = absl::Seconds(5);
+      absl::StatusOr<HttpResponse> response = HttpFetch(request);
+      const size_t task = response.ok() ? response->body.find("task=") : std::string::npos;
+      seen.insert(response.ok() && response->status_code == 200 && task != std::string::npos
+                      ? response->body.substr(task + 5)
+                      : "");
+    }
+    return seen;
+  }
+
+  std::string dir_;
+  int proxy_port_ = 0, hacheck_port_ = 0;
+  testing::Daemon agent_, drainer_, smartstack_;
+  std::unique_ptr<v1::Agent::Stub> agent_stub_;
+};
+
+TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
+  {
+    grpc::ClientContext context;
+    v1::PutAppRequest request;
+    v1::AppDefinition* app = request.mutable_app();
+    app->set_id(kAppId);
+    app->set_instances(3);
+    app->set_cmd("exec " + testing::AbsolutePath("agent/testing/test_server"));
+    app->set_cpus(0.1);
+    app->set_mem(64);
+    v1::PutAppResponse response;
+    ASSERT_TRUE(agent_stub_->PutApp(&context, request, &response).ok());
+  }
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const std::multiset<std::string> seen = Through(12);
+        return seen.count("") == 0 && std::set<std::string>(seen.begin(), seen.end()).size() == 3;
+      },
+      absl::Seconds(60)))
+      << ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)") << smartstack_.process->Output();
+
+  // Drain one task through hacheck: HAProxy stops sending it requests.
+  const std::vector<v1::Task> tasks = Tasks();
+  ASSERT_EQ(tasks.size(), 3u);
+  const v1::Task& drained = tasks[0];
+  HttpRequest down;
+  down.method = "POST";
+  down.url = absl::StrCat("http://127.0.0.1:", hacheck_port_, "/spool/svc.main/", drained.ports(0), "/status");
+  down.body = "status=down&reason=Drained+by+Paasta";
+  down.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  ASSERT_EQ(HttpFetch(down)->status_code, 200);
+  ASSERT_TRUE(testing::WaitUntil([&] { return Through(12).count(drained.id()) == 0; }, absl::Seconds(30)));
+  const std::multiset<std::string> after = Through(30);
+  EXPECT_EQ(after.count(drained.id()), 0u);
+  EXPECT_EQ(after.count(""), 0u) << "the others take every request";
+
+  auto stub =
+      v1::Smartstack::NewStub(grpc::CreateChannel(smartstack_.grpc_address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::ListNamespacesRequest request;
+  v1::ListNamespacesResponse response;
+  ASSERT_TRUE(stub->ListNamespaces(&context, request, &response).ok());
+  ASSERT_EQ(response.namespaces_size(), 1);
+  EXPECT_EQ(response.namespaces(0).name(), "svc.main");
+  EXPECT_EQ(response.namespaces(0).proxy_port(), static_cast<uint32_t>(proxy_port_));
+  int up = 0, down_count = 0;
+  for (const v1::Backend& backend : response.namespaces(0).backends()) {
+    up += backend.status() == v1::BACKEND_STATUS_UP;
+    down_count += backend.status() == v1::BACKEND_STATUS_DOWN;
+  }
+  EXPECT_EQ(up, 2);
+  EXPECT_EQ(down_count, 1);
+}
+
+}  // namespace
+}  // namespace paasta
