@@ -180,4 +180,26 @@ absl::StatusOr<bool> DrainerClient::IsSafeToKill(const DrainTarget& target) {
   return response.safe_to_kill();
 }
 
+SmartstackClient::SmartstackClient(const std::string& address, absl::Duration timeout)
+    : address_(address),
+      timeout_(timeout),
+      stub_(v1::Smartstack::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+
+absl::StatusOr<std::map<std::string, std::set<std::string>>> SmartstackClient::UpBackends() {
+  grpc::ClientContext context;
+  SetDeadlineIn(&context, timeout_);
+  v1::ListNamespacesRequest request;
+  v1::ListNamespacesResponse response;
+  const grpc::Status status = stub_->ListNamespaces(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(absl::StrCat("cannot read SmartStack at ", address_), status);
+  std::map<std::string, std::set<std::string>> up;
+  for (const v1::Namespace& ns : response.namespaces()) {
+    std::set<std::string>& backends = up[ns.name()];
+    for (const v1::Backend& backend : ns.backends()) {
+      if (backend.status() == v1::BACKEND_STATUS_UP) backends.insert(backend.name());
+    }
+  }
+  return up;
+}
+
 }  // namespace paasta::deployer

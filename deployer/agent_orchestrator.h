@@ -10,6 +10,7 @@
 #include "deployer/orchestrator.h"
 #include "protos/agent.grpc.pb.h"
 #include "protos/drainer.grpc.pb.h"
+#include "protos/smartstack.grpc.pb.h"
 
 namespace paasta::deployer {
 
@@ -23,8 +24,7 @@ class AgentOrchestrator : public Orchestrator {
   absl::Status ScaleApp(const std::string& app_id, int64_t instances) override;
   absl::Status DeleteApp(const std::string& app_id) override;
   absl::Status KillTasks(const std::vector<std::string>& task_ids, bool scale) override;
-  absl::Status SetLabel(const std::string& app_id, const std::string& key,
-                        const std::string& value) override;
+  absl::Status SetLabel(const std::string& app_id, const std::string& key, const std::string& value) override;
 
  private:
   // The app's current definition; NOT_FOUND if the agent has no such app.
@@ -48,6 +48,18 @@ class DrainerClient : public DrainClient {
  private:
   const absl::Duration timeout_;
   std::unique_ptr<v1::Drainer::Stub> stub_;
+};
+
+// The backends HAProxy has UP, from paasta-smartstack's ListNamespaces.
+class SmartstackClient : public BackendSource {
+ public:
+  explicit SmartstackClient(const std::string& address, absl::Duration timeout = absl::Seconds(5));
+  absl::StatusOr<std::map<std::string, std::set<std::string>>> UpBackends() override;
+
+ private:
+  const std::string address_;
+  const absl::Duration timeout_;
+  std::unique_ptr<v1::Smartstack::Stub> stub_;
 };
 
 }  // namespace paasta::deployer

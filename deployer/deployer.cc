@@ -1,6 +1,7 @@
 #include "deployer/deployer.h"
 
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -25,8 +26,13 @@ std::string Key(const std::string& service, const std::string& instance) {
 
 }  // namespace
 
-Deployer::Deployer(DeployerOptions options, Orchestrator* orchestrator, DrainClient* drainer, Clock* clock)
-    : options_(std::move(options)), orchestrator_(orchestrator), drainer_(drainer), clock_(clock) {}
+Deployer::Deployer(DeployerOptions options, Orchestrator* orchestrator, DrainClient* drainer, Clock* clock,
+                   BackendSource* backends)
+    : options_(std::move(options)),
+      orchestrator_(orchestrator),
+      drainer_(drainer),
+      clock_(clock),
+      backends_(backends) {}
 
 std::vector<v1::InstanceStatus> Deployer::Reconcile(const std::string& service, const std::string& instance) {
   absl::MutexLock pass(&pass_mu_);
@@ -96,6 +102,15 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
   absl::StatusOr<std::vector<OrchestratorApp>> listed = orchestrator_->ListApps(scope);
   if (listed.ok()) {
     for (OrchestratorApp& app : *listed) running.emplace(app.id, std::move(app));
+  }
+  // SmartStack's view of the backends, once per pass (check_haproxy).
+  absl::StatusOr<std::map<std::string, std::set<std::string>>> up_backends = absl::UnavailableError("no SmartStack");
+  if (backends_ != nullptr) {
+    up_backends = backends_->UpBackends();
+    if (!up_backends.ok()) {
+      spdlog::warn("{}; health checks alone decide which tasks are happy this pass",
+                   std::string(up_backends.status().message()));
+    }
   }
   // The instance's apps; the trailing dot keeps "main" from matching "main_foo".
   auto apps_of = [&](const config::MarathonInstanceConfig& config) -> absl::StatusOr<std::vector<OrchestratorApp>> {
@@ -223,8 +238,14 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
         continue;
       }
 
+      const std::set<std::string>* haproxy_up = nullptr;
+      if (up_backends.ok() && config.InSmartstack()) {
+        auto ns = up_backends->find(config.Registrations()[0]);
+        static const std::set<std::string> kNone;
+        haproxy_up = ns != up_backends->end() ? &ns->second : &kNone;
+      }
       const absl::StatusOr<ReconcileResult> result =
-          ReconcileInstance(config, *desired, *apps, *orchestrator_, *drainer_, clock_->Now());
+          ReconcileInstance(config, *desired, *apps, *orchestrator_, *drainer_, clock_->Now(), haproxy_up);
       if (!result.ok()) {
         status.set_last_error(std::string(result.status().message()));
         spdlog::warn("cannot deploy {}: {}", config.Name(), status.last_error());

@@ -36,8 +36,10 @@ struct DeployerOptions {
 
 class Deployer {
  public:
-  // Not owned; must outlive the deployer.
-  Deployer(DeployerOptions options, Orchestrator* orchestrator, DrainClient* drainer, Clock* clock);
+  // Not owned; must outlive the deployer. `backends` (SmartStack's view, for
+  // the check_haproxy bounce health parameter) may be null.
+  Deployer(DeployerOptions options, Orchestrator* orchestrator, DrainClient* drainer, Clock* clock,
+           BackendSource* backends = nullptr);
 
   // One pass over every marathon instance of the cluster, or of one service, or
   // one instance. Returns their statuses after the pass.
@@ -55,14 +57,14 @@ class Deployer {
 
  private:
   // Reconciles (or, with `stop`, emergency-stops) the selected instances.
-  std::vector<v1::InstanceStatus> Pass(const std::string& service, const std::string& instance,
-                                       int* killed_for_stop, bool stop, bool start)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  std::vector<v1::InstanceStatus> Pass(const std::string& service, const std::string& instance, int* killed_for_stop,
+                                       bool stop, bool start) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
 
   const DeployerOptions options_;
   Orchestrator* const orchestrator_;
   DrainClient* const drainer_;
   Clock* const clock_;
+  BackendSource* const backends_;
 
   absl::Mutex pass_mu_;
   absl::Mutex mu_;

@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, cluster, "", "The cluster to deploy (default: the system 
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(10), "Time between two passes over every instance");
 ABSL_FLAG(std::string, agent, paasta::kAgentAddresses.grpc, "host:port of paasta-agent");
 ABSL_FLAG(std::string, drainer, paasta::kDrainerAddresses.grpc, "host:port of paasta-drainer");
+ABSL_FLAG(std::string, smartstack, paasta::kSmartstackAddresses.grpc,
+          "host:port of paasta-smartstack, asked which tasks HAProxy has UP (the check_haproxy bounce health "
+          "parameter of smartstack instances); empty: health checks alone decide");
 
 int main(int argc, char** argv) {
   paasta::ParseDaemonFlags(argc, argv, "paasta-deployer",
@@ -52,7 +55,11 @@ int main(int argc, char** argv) {
   options.soa_dir = absl::GetFlag(FLAGS_soa_dir);
   options.system_config_dir = system_dir;
   options.cluster = absl::GetFlag(FLAGS_cluster);
-  paasta::deployer::Deployer deployer(options, orchestrator.get(), &drainer, &clock);
+  std::unique_ptr<paasta::deployer::SmartstackClient> smartstack;
+  if (!absl::GetFlag(FLAGS_smartstack).empty()) {
+    smartstack = std::make_unique<paasta::deployer::SmartstackClient>(absl::GetFlag(FLAGS_smartstack));
+  }
+  paasta::deployer::Deployer deployer(options, orchestrator.get(), &drainer, &clock, smartstack.get());
   paasta::deployer::DeployerService service(deployer, daemon.metrics());
   daemon.AddService(&service);
   if (absl::Status started = daemon.Start(); !started.ok()) {

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,15 @@ class Orchestrator {
   // Kills tasks; with `scale` their apps' counts drop so they are not replaced.
   virtual absl::Status KillTasks(const std::vector<std::string>& task_ids, bool scale) = 0;
   // Sets a label on an app (the app is otherwise unchanged).
-  virtual absl::Status SetLabel(const std::string& app_id, const std::string& key,
-                                const std::string& value) = 0;
+  virtual absl::Status SetLabel(const std::string& app_id, const std::string& key, const std::string& value) = 0;
+};
+
+// SmartStack's view: per namespace ("<service>.<namespace>"), the backends
+// ("host:port") HAProxy has UP. For the check_haproxy bounce health parameter.
+class BackendSource {
+ public:
+  virtual ~BackendSource() = default;
+  virtual absl::StatusOr<std::map<std::string, std::set<std::string>>> UpBackends() = 0;
 };
 
 // What the drainer needs to know about a task.

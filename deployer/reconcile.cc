@@ -36,7 +36,8 @@ absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstance
 absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstanceConfig& config,
                                                   const ComposedApp& desired,
                                                   const std::vector<OrchestratorApp>& listed,
-                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now) {
+                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now,
+                                                  const std::set<std::string>* haproxy_up) {
   ReconcileResult result;
   result.desired_app_id = desired.id;
   result.expected_instances = desired.instances;
@@ -45,14 +46,20 @@ absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstance
 
   const config::ConfigValue health_params = config.BounceHealthParams();
   absl::Duration min_uptime = absl::ZeroDuration();
-  if (const config::ConfigValue* value = health_params.Find("min_task_uptime");
-      value != nullptr && value->IsNumber()) {
+  if (const config::ConfigValue* value = health_params.Find("min_task_uptime"); value != nullptr && value->IsNumber()) {
     min_uptime = absl::Seconds(value->number_value());
   }
-  // check_haproxy needs SmartStack's view of the backends; until the
-  // one-machine SmartStack reports it, the health checks decide alone.
+  // check_haproxy needs SmartStack's view of the backends; without it (no
+  // SmartStack, or it cannot be reached) the health checks decide alone.
+  const config::ConfigValue* check_haproxy_value = health_params.Find("check_haproxy");
+  const bool check_haproxy = haproxy_up != nullptr && check_haproxy_value != nullptr && check_haproxy_value->IsBool() &&
+                             check_haproxy_value->bool_value();
   auto happy = [&](const OrchestratorApp& app, const OrchestratorTask& task) {
-    return IsHappy(HealthOf(task, now), app.has_health_checks, min_uptime, /*check_haproxy=*/false);
+    TaskHealth health = HealthOf(task, now);
+    if (check_haproxy) {
+      health.up_in_haproxy = !task.ports.empty() && haproxy_up->count(absl::StrCat(task.host, ":", task.ports[0])) > 0;
+    }
+    return IsHappy(health, app.has_health_checks, min_uptime, check_haproxy);
   };
   auto target = [&](const OrchestratorTask& task) {
     DrainTarget drain;
@@ -104,10 +111,8 @@ absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstance
       if (!scaled.ok()) return scaled;
       actions.push_back(absl::StrCat("scaled ", new_app->id, " to ", desired.instances));
     } else {
-      k = std::max<int64_t>(std::min<int64_t>(static_cast<int64_t>(new_app->tasks.size()),
-                                              new_app->instances) -
-                                desired.instances,
-                            0);
+      k = std::max<int64_t>(
+          std::min<int64_t>(static_cast<int64_t>(new_app->tasks.size()), new_app->instances) - desired.instances, 0);
     }
     std::set<std::string> staying_down;
     for (const auto* group : {&draining, &unhappy, &happy_tasks}) {

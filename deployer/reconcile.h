@@ -13,6 +13,7 @@
 #ifndef PAASTA_DEPLOYER_RECONCILE_H_
 #define PAASTA_DEPLOYER_RECONCILE_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,14 @@ absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstance
 
 // The same step from `apps`, the instance's apps as listed at the start of the
 // pass (the deployer lists a whole cluster once per pass, not once per instance).
+// `haproxy_up`: the "host:port" backends HAProxy has UP in the instance's
+// namespace, when SmartStack could say; with the bounce health parameter
+// check_haproxy a task is happy only when it is among them (§4.5), so a
+// crossover never drains an old task before its replacement takes traffic.
 absl::StatusOr<ReconcileResult> ReconcileInstance(const config::MarathonInstanceConfig& config,
-                                                  const ComposedApp& desired,
-                                                  const std::vector<OrchestratorApp>& apps,
-                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now);
+                                                  const ComposedApp& desired, const std::vector<OrchestratorApp>& apps,
+                                                  Orchestrator& orchestrator, DrainClient& drainer, absl::Time now,
+                                                  const std::set<std::string>* haproxy_up = nullptr);
 
 }  // namespace paasta::deployer
 

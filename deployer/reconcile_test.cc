@@ -49,8 +49,8 @@ class FakeOrchestrator : public Orchestrator {
   absl::Status KillTasks(const std::vector<std::string>& ids, bool scale) override {
     for (auto& [id, app] : apps) {
       for (const std::string& task : ids) {
-        auto it = std::find_if(app.tasks.begin(), app.tasks.end(),
-                               [&](const OrchestratorTask& t) { return t.id == task; });
+        auto it =
+            std::find_if(app.tasks.begin(), app.tasks.end(), [&](const OrchestratorTask& t) { return t.id == task; });
         if (it == app.tasks.end()) continue;
         app.tasks.erase(it);
         if (scale) --app.instances;
@@ -120,9 +120,7 @@ class FakeDrainer : public DrainClient {
     undrained.insert(target.task.id);
     return absl::OkStatus();
   }
-  absl::StatusOr<bool> IsDraining(const DrainTarget& target) override {
-    return drained.count(target.task.id) != 0;
-  }
+  absl::StatusOr<bool> IsDraining(const DrainTarget& target) override { return drained.count(target.task.id) != 0; }
   absl::StatusOr<bool> IsSafeToKill(const DrainTarget& target) override {
     return drained.count(target.task.id) != 0 && safe;
   }
@@ -149,8 +147,8 @@ ComposedApp Desired(const std::string& id, int64_t instances) {
 TEST(ReconcileTest, AFreshDeployCreatesTheApp) {
   FakeOrchestrator orchestrator;
   FakeDrainer drainer;
-  const auto result = ReconcileInstance(Config(), Desired("example--service.main.git1.config1", 2),
-                                        orchestrator, drainer, kNow);
+  const auto result =
+      ReconcileInstance(Config(), Desired("example--service.main.git1.config1", 2), orchestrator, drainer, kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(orchestrator.creates, 1);
   EXPECT_EQ(orchestrator.apps.at("example--service.main.git1.config1").instances, 2);
@@ -181,6 +179,36 @@ TEST(ReconcileTest, CrossoverNeverDropsBelowTheInstanceCount) {
   EXPECT_EQ(steady->actions, "");
 }
 
+TEST(ReconcileTest, WithCheckHaproxyNewTasksAreHappyOnlyOnceHaproxyHasThemUp) {
+  // example_service.main is in smartstack: its bounce health params default to
+  // {check_haproxy: true}.
+  FakeOrchestrator orchestrator;
+  FakeDrainer drainer;
+  orchestrator.AddHealthyApp("example--service.main.git1.config1", 2);
+  orchestrator.AddHealthyApp("example--service.main.git2.config2", 2);
+  const ComposedApp desired = Desired("example--service.main.git2.config2", 2);
+  std::set<std::string> up;
+  for (const OrchestratorTask& task : orchestrator.apps["example--service.main.git1.config1"].tasks) {
+    up.insert(absl::StrCat(task.host, ":", task.ports[0]));
+  }
+  auto result = ReconcileInstance(Config(), desired, *orchestrator.ListApps(""), orchestrator, drainer, kNow, &up);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(drainer.drained.empty()) << "the new tasks pass their checks but take no traffic yet";
+  EXPECT_EQ(result->healthy, 0);
+
+  for (const OrchestratorTask& task : orchestrator.apps[desired.id].tasks) {
+    up.insert(absl::StrCat(task.host, ":", task.ports[0]));
+  }
+  result = ReconcileInstance(Config(), desired, *orchestrator.ListApps(""), orchestrator, drainer, kNow, &up);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(drainer.drained.size(), 2u) << "now in HAProxy: the old tasks are drained";
+  // Without SmartStack's view, the health checks decide alone.
+  FakeDrainer other;
+  result = ReconcileInstance(Config(), desired, *orchestrator.ListApps(""), orchestrator, other, kNow, nullptr);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->healthy, 2);
+}
+
 TEST(ReconcileTest, NothingIsKilledBeforeTheDrainerSaysSafe) {
   FakeOrchestrator orchestrator;
   FakeDrainer drainer;
@@ -195,8 +223,7 @@ TEST(ReconcileTest, NothingIsKilledBeforeTheDrainerSaysSafe) {
   EXPECT_TRUE(result->bounce_in_progress);
   drainer.safe = true;
   ASSERT_TRUE(
-      ReconcileInstance(Config(), Desired("example--service.main.git2.config2", 2), orchestrator, drainer, kNow)
-          .ok());
+      ReconcileInstance(Config(), Desired("example--service.main.git2.config2", 2), orchestrator, drainer, kNow).ok());
   EXPECT_EQ(orchestrator.killed.size(), 2u);
   EXPECT_EQ(orchestrator.deleted, std::vector<std::string>{"example--service.main.git1.config1"});
 }

@@ -17,10 +17,13 @@ std::string RenderHaproxyConfig(const HaproxyGlobals& globals, std::vector<Proxi
     // connection is refused while the new process starts.
     absl::StrAppend(&out, "    stats socket ", globals.stats_socket, " mode 600 level admin expose-fd listeners\n");
   }
+  if (!globals.server_state_file.empty())
+    absl::StrAppend(&out, "    server-state-file ", globals.server_state_file, "\n");
   absl::StrAppend(&out,
                   "\n"
                   "defaults\n"
-                  "    mode http\n"
+                  "    mode http\n",
+                  globals.server_state_file.empty() ? "" : "    load-server-state-from-file global\n",
                   "    option redispatch\n"
                   "    option dontlognull\n"
                   "    timeout connect 200ms\n"

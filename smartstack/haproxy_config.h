@@ -51,6 +51,10 @@ struct ProxiedNamespace {
 struct HaproxyGlobals {
   // The admin socket (also hands the listening sockets to a reloaded HAProxy).
   std::string stats_socket;
+  // Where server states are saved before a reload and loaded by the new
+  // workers, so servers that were UP stay UP (without it every server starts
+  // unchecked and requests meet "no server is available").
+  std::string server_state_file;
   std::string bind_address = "127.0.0.1";
   std::string hacheck_host = "127.0.0.1";
   int hacheck_port = 6666;

@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +40,29 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
 }
 
 }  // namespace
+
+std::string HaproxyCommand(const std::string& socket_path, const std::string& command) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(address.sun_path)) {
+    ::close(fd);
+    return "";
+  }
+  std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
+  timeval timeout = {2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
+    char buffer[8192];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) answer.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
 
 HaproxySupervisor::HaproxySupervisor(SupervisorOptions options) : options_(std::move(options)) {}
 
@@ -81,6 +108,11 @@ absl::Status HaproxySupervisor::ApplyLocked() {
   if (!was_running) {
     if (absl::Status started = StartLocked(); !started.ok()) return started;
   } else {
+    // The new workers start from the servers' current states.
+    if (!options_.server_state_file.empty() && !options_.stats_socket.empty()) {
+      const std::string states = HaproxyCommand(options_.stats_socket, "show servers state\n");
+      if (!states.empty()) WriteFileAtomically(options_.server_state_file, states).IgnoreError();
+    }
     ::kill(pid_, SIGUSR2);  // seamless reload
     ++reloads_;
   }

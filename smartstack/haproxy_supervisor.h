@@ -34,7 +34,15 @@ struct SupervisorOptions {
   // Where the live configuration, the candidate and HAProxy's output go.
   std::string dir;
   absl::Duration min_reload_interval = absl::Seconds(1);
+  // HAProxy's admin socket, and the file the configuration loads server states
+  // from: before a reload the states are saved there (`show servers state`).
+  std::string stats_socket;
+  std::string server_state_file;
 };
+
+// Sends `command` to HAProxy's admin socket; its answer ("" when the socket
+// cannot be reached within 2 s).
+std::string HaproxyCommand(const std::string& socket_path, const std::string& command);
 
 class HaproxySupervisor {
  public:

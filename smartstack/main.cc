@@ -95,7 +95,10 @@ int main(int argc, char** argv) {
     options.globals.stats_socket =
         absl::StrCat("/tmp/paasta-haproxy-", std::hash<std::string>()(state_dir) % 100000000, ".sock");
   }
+  options.globals.server_state_file = state_dir + "/haproxy.state";
   paasta::smartstack::SupervisorOptions supervisor_options;
+  supervisor_options.stats_socket = options.globals.stats_socket;
+  supervisor_options.server_state_file = options.globals.server_state_file;
   supervisor_options.haproxy = absl::GetFlag(FLAGS_haproxy);
   supervisor_options.dir = state_dir;
   supervisor_options.min_reload_interval = absl::GetFlag(FLAGS_min_reload_interval);

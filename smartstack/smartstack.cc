@@ -1,9 +1,5 @@
 #include "smartstack/smartstack.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <map>
 
 #include "absl/strings/match.h"
@@ -14,34 +10,6 @@
 #include "deployer/config_hash.h"
 
 namespace paasta::smartstack {
-namespace {
-
-// Sends `command` to HAProxy's stats socket and returns the answer ("" if the
-// socket cannot be reached).
-std::string AskHaproxy(const std::string& socket_path, const std::string& command) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "";
-  sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(address.sun_path)) {
-    ::close(fd);
-    return "";
-  }
-  std::copy(socket_path.begin(), socket_path.end(), address.sun_path);
-  timeval timeout = {2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::string answer;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
-    char buffer[8192];
-    ssize_t n = 0;
-    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) answer.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return answer;
-}
-
-}  // namespace
 
 std::vector<std::pair<std::pair<std::string, std::string>, std::string>> ParseHaproxyStats(const std::string& csv) {
   std::vector<std::pair<std::pair<std::string, std::string>, std::string>> out;
@@ -104,7 +72,11 @@ absl::Status Smartstack::Pass() {
         for (const deployer::OrchestratorApp& app : *apps) {
           if (!absl::StartsWith(app.id, prefix)) continue;
           for (const deployer::OrchestratorTask& task : app.tasks) {
-            if (task.started && !task.ports.empty()) ns->second.servers.push_back({task.host, task.ports[0], task.id});
+            // As nerve registered a task only once its checks passed: a task
+            // joins the backend when it runs and passes the engine's checks.
+            const bool healthy = task.started && task.alive_results == task.health_results &&
+                                 (task.health_results > 0 || !app.has_health_checks);
+            if (healthy && !task.ports.empty()) ns->second.servers.push_back({task.host, task.ports[0], task.id});
           }
         }
       }
@@ -126,7 +98,7 @@ std::vector<ProxiedNamespace> Smartstack::Discovered() {
 
 std::vector<v1::Namespace> Smartstack::Namespaces(const std::string& service) {
   std::map<std::pair<std::string, std::string>, std::string> states;
-  for (auto& [key, status] : ParseHaproxyStats(AskHaproxy(options_.globals.stats_socket, "show stat\n"))) {
+  for (auto& [key, status] : ParseHaproxyStats(HaproxyCommand(options_.globals.stats_socket, "show stat\n"))) {
     states[key] = status;
   }
   std::vector<v1::Namespace> out;

@@ -1,7 +1,8 @@
 // The one-machine SmartStack: what nerve and synapse did, in one place. Every
 // pass it reads the smartstack namespaces with a proxy_port from the
-// soa-configs, finds the running tasks of every marathon instance registering
-// in each (from the engine: the agent or Marathon), renders the HAProxy
+// soa-configs, finds the healthy tasks of every marathon instance registering
+// in each (from the engine: the agent or Marathon; a task joins once it runs
+// and passes its health checks, as nerve registered it), renders the HAProxy
 // configuration and hands it to the supervisor, which applies it with a
 // seamless reload when it changed. HAProxy checks each task through the
 // hacheck endpoint, so only healthy tasks that are not drained get traffic.

@@ -54,7 +54,7 @@ class DeployerTest : public ::testing::Test {
     drainer_ = Start("drainer/paasta-drainer", {}, &drainer_address_);
     deployer_ = Start("deployer/paasta-deployer",
                       {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--interval=200ms",
-                       "--agent=" + agent_address_, "--drainer=" + drainer_address_},
+                       "--agent=" + agent_address_, "--drainer=" + drainer_address_, "--smartstack="},
                       &deployer_address_);
     agent_stub_ = v1::Agent::NewStub(grpc::CreateChannel(agent_address_, grpc::InsecureChannelCredentials()));
     deployer_stub_ = v1::Deployer::NewStub(grpc::CreateChannel(deployer_address_, grpc::InsecureChannelCredentials()));

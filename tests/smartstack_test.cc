@@ -5,14 +5,20 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
 #include "common/testing/child_process.h"
+#include "common/testing/git_repo.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "protos/agent.grpc.pb.h"
@@ -161,6 +167,123 @@ TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
   }
   EXPECT_EQ(up, 2);
   EXPECT_EQ(down_count, 1);
+}
+
+// A crossover bounce of a 3-instance service under continuous load through the
+// proxy port: the deployer starts the new tasks, drains each old one through
+// hacheck (HAProxy takes it out of rotation), kills it after the drain delay,
+// and HAProxy reloads as tasks come and go. Every response is counted: none
+// may fail.
+class BounceTest : public SmartstackTest {
+ protected:
+  void SetUp() override {
+    SmartstackTest::SetUp();
+    if (HasFatalFailure()) return;
+    repo_ = dir_ + "/repo";
+    testing::InitRepo(repo_);
+    v1_ = testing::CommitFiles(repo_, {{"version.txt", "v1\n"}}, "v1");
+    v2_ = testing::CommitFiles(repo_, {{"version.txt", "v2\n"}}, "v2");
+    Write("soa/svc/service.yaml", "git_url: " + repo_ + "\n");
+    Write("soa/svc/marathon-local.yaml",
+          absl::StrCat("main:\n  instances: 3\n  cpus: 0.1\n  mem: 64\n", "  cmd: VERSION=$(cat version.txt) exec ",
+                       testing::AbsolutePath("agent/testing/test_server"),
+                       "\n  healthcheck_grace_period_seconds: 5\n  healthcheck_interval_seconds: 0.2\n",
+                       "  healthcheck_timeout_seconds: 1\n  healthcheck_max_consecutive_failures: 3\n",
+                       "  drain_method: hacheck\n  drain_method_params:\n    delay: 1\n    hacheck_port: ",
+                       hacheck_port_, "\n  bounce_method: crossover\n  deploy_group: local.everything\n"));
+    absl::StatusOr<testing::Daemon> deployer =
+        testing::StartDaemon("deployer/paasta-deployer",
+                             {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--interval=200ms",
+                              "--agent=" + agent_.grpc_address, "--drainer=" + drainer_.grpc_address,
+         "--smartstack=" + smartstack_.grpc_address},
+                             dir_);
+    ASSERT_TRUE(deployer.ok()) << deployer.status();
+    deployer_ = std::move(*deployer);
+  }
+
+  void TearDown() override {
+    deployer_.process.reset();
+    // The deployer's app ids, not the base fixture's.
+    for (const v1::Task& task : Tasks()) {
+      grpc::ClientContext context;
+      v1::DeleteAppRequest request;
+      request.set_app_id(task.app_id());
+      v1::DeleteAppResponse response;
+      agent_stub_->DeleteApp(&context, request, &response);
+    }
+    SmartstackTest::TearDown();
+  }
+
+  void Deploy(const std::string& sha) {
+    Write("soa/svc/deployments.json",
+          absl::StrCat(R"({"v1": {"svc:paasta-local.main": {"desired_state": "start", "docker_image": )",
+                       R"("services-svc:paasta-)", sha, R"(", "force_bounce": null}}})"));
+  }
+
+  // Every answer through the proxy is version=<version>, from 3 tasks.
+  bool AllAnswer(const std::string& version) {
+    const std::multiset<std::string> seen = Through(12);
+    std::set<std::string> tasks;
+    for (int i = 0; i < 12; ++i) {
+      HttpRequest request;
+      request.url = absl::StrCat("http://127.0.0.1:", proxy_port_, "/");
+      absl::StatusOr<HttpResponse> response = HttpFetch(request);
+      if (!response.ok() || !absl::StartsWith(response->body, "version=" + version + " ")) return false;
+      tasks.insert(response->body);
+    }
+    return seen.count("") == 0 && tasks.size() == 3;
+  }
+
+  std::string repo_, v1_, v2_;
+  testing::Daemon deployer_;
+};
+
+TEST_F(BounceTest, ACrossoverBounceUnderLoadLosesNoRequest) {
+  Deploy(v1_);
+  ASSERT_TRUE(testing::WaitUntil([&] { return AllAnswer("v1"); }, absl::Seconds(90))) << deployer_.process->Output();
+
+  // The load: two clients, each one request after another, for the whole bounce.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, v2{0};
+  std::vector<std::string> failures;
+  absl::Mutex failures_mu;
+  auto client = [&] {
+    while (!stop) {
+      HttpRequest request;
+      request.url = absl::StrCat("http://127.0.0.1:", proxy_port_, "/");
+      request.timeout = absl::Seconds(5);
+      absl::StatusOr<HttpResponse> response = HttpFetch(request);
+      if (response.ok() && response->status_code == 200) {
+        ++ok;
+        if (absl::StartsWith(response->body, "version=v2 ")) ++v2;
+      } else {
+        ++failed;
+        absl::MutexLock lock(&failures_mu);
+        failures.push_back(response.ok() ? absl::StrCat("HTTP ", response->status_code, " ", response->body)
+                                         : std::string(response.status().message()));
+      }
+    }
+  };
+  std::thread first(client), second(client);
+  Deploy(v2_);
+  const bool bounced = testing::WaitUntil(
+      [&] {
+        std::set<std::string> apps;
+        for (const v1::Task& task : Tasks()) apps.insert(task.app_id());
+        return apps.size() == 1 && absl::StrContains(*apps.begin(), ".git" + v2_.substr(0, 8) + ".") && v2 > 20 &&
+               AllAnswer("v2");
+      },
+      absl::Seconds(120));
+  stop = true;
+  first.join();
+  second.join();
+  ASSERT_TRUE(bounced) << deployer_.process->Output();
+  EXPECT_EQ(failed, 0) << "of " << ok + failed << " requests; first failures: "
+                       << absl::StrJoin(std::vector<std::string>(
+                                            failures.begin(), failures.begin() + std::min<size_t>(5, failures.size())),
+                                        " | ");
+  EXPECT_GT(ok, 100) << "the load ran through the whole bounce";
+  std::printf("crossover under load: %d requests, %d failed\n", ok.load() + failed.load(), failed.load());
 }
 
 }  // namespace
