@@ -34,6 +34,9 @@ ABSL_FLAG(std::string, agent, paasta::kAgentAddresses.grpc, "host:port of paasta
 ABSL_FLAG(std::string, deployer, paasta::kDeployerAddresses.grpc, "host:port of paasta-deployer");
 ABSL_FLAG(std::string, scheduler_bridge, paasta::kSchedulerBridgeAddresses.grpc,
           "host:port of paasta-scheduler-bridge");
+ABSL_FLAG(std::string, smartstack, paasta::kSmartstackAddresses.grpc,
+          "host:port of paasta-smartstack: instances in smartstack are counted by HAProxy's backends UP "
+          "(empty: by their tasks)");
 
 int main(int argc, char** argv) {
   paasta::ParseDaemonFlags(argc, argv, "paasta-monitor", "the replication monitor: alerts and metrics.");
@@ -56,7 +59,11 @@ int main(int argc, char** argv) {
   options.system_config_dir = system_dir;
   options.cluster = absl::GetFlag(FLAGS_cluster);
   options.min_task_uptime = absl::GetFlag(FLAGS_min_task_uptime);
-  paasta::monitor::Monitor monitor(options, engine.get(), &statuses, &clock);
+  std::unique_ptr<paasta::deployer::SmartstackClient> smartstack;
+  if (!absl::GetFlag(FLAGS_smartstack).empty()) {
+    smartstack = std::make_unique<paasta::deployer::SmartstackClient>(absl::GetFlag(FLAGS_smartstack));
+  }
+  paasta::monitor::Monitor monitor(options, engine.get(), &statuses, &clock, smartstack.get());
   paasta::monitor::MonitorService service(monitor, daemon.metrics());
   daemon.AddService(&service);
   if (absl::Status started = daemon.Start(); !started.ok()) {

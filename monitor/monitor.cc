@@ -1,6 +1,7 @@
 #include "monitor/monitor.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -98,8 +99,9 @@ absl::StatusOr<std::vector<v1::JobStatus>> GrpcStatusSource::JobStatuses() {
   return std::vector<v1::JobStatus>(response.jobs().begin(), response.jobs().end());
 }
 
-Monitor::Monitor(MonitorOptions options, deployer::Orchestrator* engine, StatusSource* statuses, Clock* clock)
-    : options_(std::move(options)), engine_(engine), statuses_(statuses), clock_(clock) {}
+Monitor::Monitor(MonitorOptions options, deployer::Orchestrator* engine, StatusSource* statuses, Clock* clock,
+                 deployer::BackendSource* backends)
+    : options_(std::move(options)), engine_(engine), statuses_(statuses), clock_(clock), backends_(backends) {}
 
 PassReport Monitor::Check() {
   absl::MutexLock pass(&pass_mu_);
@@ -137,7 +139,12 @@ PassReport Monitor::Check() {
     }
   }
 
-  // Replication, from the engine's tasks.
+  // Replication, from HAProxy for smartstack instances, else the engine's tasks.
+  absl::StatusOr<std::map<std::string, std::set<std::string>>> up_backends = absl::UnavailableError("no SmartStack");
+  if (backends_ != nullptr) {
+    up_backends = backends_->UpBackends();
+    if (!up_backends.ok()) report.errors.push_back(absl::StrCat("smartstack: ", up_backends.status().message()));
+  }
   const absl::StatusOr<std::vector<deployer::OrchestratorApp>> apps = engine_->ListApps("");
   if (!apps.ok()) {
     report.errors.push_back(absl::StrCat("engine: ", apps.status().message()));
@@ -159,14 +166,23 @@ PassReport Monitor::Check() {
           const config::BranchDeployment* other_entry = deployments->ForBranch(other.service, other.branch);
           if (other_entry != nullptr) expected += static_cast<int>(other.InstanceCount(other_entry->desired_state));
         }
-        // Available: healthy tasks up for min_task_uptime.
-        const std::string prefix = deployer::AppIdPrefix(config.service, config.instance) + ".";
+        // In smartstack, HAProxy's view counts, and only in the instance's own
+        // namespace (a canary registering in main is counted under main).
+        const bool smartstack = up_backends.ok() && config.InSmartstack();
+        if (smartstack && config.Registrations()[0] != config.Name()) continue;
         int available = 0;
-        for (const deployer::OrchestratorApp& app : *apps) {
-          if (app.id.compare(0, prefix.size(), prefix) != 0) continue;
-          for (const deployer::OrchestratorTask& task : app.tasks) {
-            available += task.started && task.alive_results == task.health_results &&
-                         now - task.started_at >= options_.min_task_uptime;
+        if (smartstack) {
+          auto ns = up_backends->find(config.Name());
+          available = ns == up_backends->end() ? 0 : static_cast<int>(ns->second.size());
+        } else {
+          // Healthy tasks up for min_task_uptime.
+          const std::string prefix = deployer::AppIdPrefix(config.service, config.instance) + ".";
+          for (const deployer::OrchestratorApp& app : *apps) {
+            if (app.id.compare(0, prefix.size(), prefix) != 0) continue;
+            for (const deployer::OrchestratorTask& task : app.tasks) {
+              available += task.started && task.alive_results == task.health_results &&
+                           now - task.started_at >= options_.min_task_uptime;
+            }
           }
         }
         const ReplicationCheck check =
@@ -180,7 +196,7 @@ PassReport Monitor::Check() {
         replication.set_ratio_percent(check.ratio_percent);
         replication.set_threshold_percent(check.threshold_percent);
         replication.set_under_replicated(check.under_replicated);
-        replication.set_source(v1::REPLICATION_SOURCE_TASKS);
+        replication.set_source(smartstack ? v1::REPLICATION_SOURCE_SMARTSTACK : v1::REPLICATION_SOURCE_TASKS);
         *replication.mutable_checked_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
         Condition& condition = conditions.emplace_back();
         condition.check = kReplicationCheck;

@@ -1,6 +1,8 @@
 // The replication monitor: every pass, for every marathon instance of the
-// cluster, counts the tasks available on the engine (the agent or Marathon)
-// against the expected count (§8 of the behaviour reference), reads the
+// cluster, counts what is available against the expected count (§8 of the
+// behaviour reference) — for an instance in smartstack the backends HAProxy
+// has UP in its namespace (only when the namespace is its own:
+// service.instance), else its healthy tasks on the engine — reads the
 // deployer's per-instance status and the scheduler bridge's per-job status, and
 // turns the three into alerts:
 //
@@ -79,8 +81,10 @@ struct PassReport {
 
 class Monitor {
  public:
-  // Not owned; must outlive the monitor.
-  Monitor(MonitorOptions options, deployer::Orchestrator* engine, StatusSource* statuses, Clock* clock);
+  // Not owned; must outlive the monitor. `backends` (SmartStack's view of
+  // HAProxy) may be null: then smartstack instances are counted by their tasks.
+  Monitor(MonitorOptions options, deployer::Orchestrator* engine, StatusSource* statuses, Clock* clock,
+          deployer::BackendSource* backends = nullptr);
 
   // One pass over everything.
   PassReport Check();
@@ -95,6 +99,7 @@ class Monitor {
   deployer::Orchestrator* const engine_;
   StatusSource* const statuses_;
   Clock* const clock_;
+  deployer::BackendSource* const backends_;
 
   absl::Mutex pass_mu_;
   absl::Mutex mu_;

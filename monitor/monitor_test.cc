@@ -2,6 +2,9 @@
 // engine and status sources that answer what the test sets.
 #include "monitor/monitor.h"
 
+#include <map>
+#include <set>
+
 #include "common/file_util.h"
 #include "common/testing/child_process.h"
 #include "google/protobuf/util/time_util.h"
@@ -207,6 +210,36 @@ TEST_F(MonitorTest, AnEngineThatCannotBeReadKeepsTheLastReplicationAndAlerts) {
   EXPECT_EQ(report.errors[0], "engine: the agent is down");
   EXPECT_EQ(State("check_marathon_services_replication", "main"), v1::ALERT_STATE_FIRING);
   EXPECT_EQ(Replication("main").available(), 1);
+}
+
+class FakeBackends : public deployer::BackendSource {
+ public:
+  absl::StatusOr<std::map<std::string, std::set<std::string>>> UpBackends() override { return up; }
+  std::map<std::string, std::set<std::string>> up;
+};
+
+TEST_F(MonitorTest, SmartstackInstancesAreCountedByHaproxysBackendsUpInTheirOwnNamespace) {
+  Write("soa/svc/smartstack.yaml", "main:\n  proxy_port: 20001\n");
+  FakeBackends backends;
+  backends.up["svc.main"] = {"127.0.0.1:31001", "127.0.0.1:31002", "127.0.0.1:31003"};
+  App("main", {600, 600});  // the tasks do not count: HAProxy does
+  MonitorOptions options;
+  options.soa_dir = dir_ + "/soa";
+  options.system_config_dir = dir_ + "/etc";
+  monitor_ = std::make_unique<Monitor>(options, &engine_, &statuses_, &clock_, &backends);
+  monitor_->Check();
+  const v1::Replication main = Replication("main");
+  EXPECT_EQ(main.source(), v1::REPLICATION_SOURCE_SMARTSTACK);
+  EXPECT_EQ(main.available(), 3);
+  EXPECT_EQ(main.expected(), 5);
+  EXPECT_FALSE(main.under_replicated());
+  for (const v1::Replication& r : monitor_->Replications("svc")) {
+    EXPECT_NE(r.instance().instance(), "canary") << "the canary registers in main: counted there";
+  }
+  EXPECT_EQ(Replication("strict").source(), v1::REPLICATION_SOURCE_TASKS) << "not in a proxied namespace";
+  backends.up["svc.main"].clear();
+  monitor_->Check();
+  EXPECT_TRUE(Replication("main").under_replicated());
 }
 
 TEST(ParseAlertAfterTest, TheOriginalsForms) {

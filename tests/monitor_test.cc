@@ -52,7 +52,8 @@ class MonitorTest : public ::testing::Test {
     absl::StatusOr<testing::Daemon> monitor = testing::StartDaemon(
         "monitor/paasta-monitor",
         {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--agent=" + agent_.grpc_address,
-         "--deployer=127.0.0.1:1", "--scheduler_bridge=127.0.0.1:1", "--interval=300ms", "--min_task_uptime=1s"},
+         "--deployer=127.0.0.1:1", "--scheduler_bridge=127.0.0.1:1", "--smartstack=", "--interval=300ms",
+         "--min_task_uptime=1s"},
         dir_);
     ASSERT_TRUE(monitor.ok()) << monitor.status();
     monitor_ = std::move(*monitor);
