@@ -26,6 +26,7 @@ std::string RenderHaproxyConfig(const HaproxyGlobals& globals, std::vector<Proxi
                   globals.server_state_file.empty() ? "" : "    load-server-state-from-file global\n",
                   "    option redispatch\n"
                   "    option dontlognull\n"
+                  "    option http-server-close\n"
                   "    timeout connect 200ms\n"
                   "    timeout client 1000ms\n"
                   "    timeout server 1000ms\n"
