@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "cli/status.h"
 #include "common/config/soa_loader.h"
 #include "common/config/system_config.h"
 #include "common/status_map.h"
@@ -232,6 +233,21 @@ int RunCli(int argc, char** argv) {
     exit_code = Metastatus(endpoints, std::cout, std::cerr);
   });
 
+  // status
+  StatusOptions status;
+  std::vector<std::string> status_clusters, status_instances;
+  CLI::App* status_cmd = app.add_subcommand("status", "Show the state of a service's instances and jobs");
+  status_cmd->add_option("-s,--service", status.service, "The service")->required();
+  status_cmd->add_option("-c,--clusters", status_clusters, "Clusters, comma-separated (default: the daemons')");
+  status_cmd->add_option("-i,--instances", status_instances, "Instances, comma-separated (default: all)");
+  status_cmd->footer("Example: paasta status -s example_service -c local");
+  status_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    status.clusters = SplitCommas(status_clusters);
+    status.instances = SplitCommas(status_instances);
+    exit_code = Status(endpoints, status, std::cout, std::cerr);
+  });
+
   // emergency-start, emergency-stop
   EmergencyOptions emergency;
   for (const bool stop : {false, true}) {
@@ -254,7 +270,6 @@ int RunCli(int argc, char** argv) {
   // Commands of the original CLI that are not built yet: they exist, say so,
   // and accept any arguments.
   const std::pair<const char*, const char*> later_commands[] = {
-      {"status", "Show the state of a service's instances and jobs"},
       {"list-clusters", "List clusters"},
       {"local-run", "Run an instance on this machine, as the platform would"},
       {"logs", "Show a service's task output and deploy events"},
