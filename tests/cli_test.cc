@@ -91,7 +91,7 @@ TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
 }
 
 TEST(CliTest, EachBuiltCommandsHelpHasAnExample) {
-  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list",
+  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list", "status",
                               "emergency-start", "emergency-stop"}) {
     const CliResult result = RunPaasta({command, "--help"});
     EXPECT_EQ(result.exit_code, 0) << command;
