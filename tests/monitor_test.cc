@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
+#include "common/testing/agent_helpers.h"
 #include "common/testing/child_process.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -64,17 +65,7 @@ class MonitorTest : public ::testing::Test {
   void TearDown() override {
     if (prometheus_ != nullptr && prometheus_->Signal(SIGTERM)) prometheus_->Wait(absl::Seconds(10)).IgnoreError();
     monitor_.process.reset();
-    if (agent_stub_ != nullptr) {
-      grpc::ClientContext context;
-      v1::DeleteAppRequest request;
-      request.set_app_id(kAppId);
-      v1::DeleteAppResponse response;
-      agent_stub_->DeleteApp(&context, request, &response);
-      testing::WaitUntil([&] { return Tasks().empty(); }, absl::Seconds(15));
-    }
-    if (agent_.process != nullptr && agent_.process->Signal(SIGTERM)) {
-      agent_.process->Wait(absl::Seconds(10)).IgnoreError();
-    }
+    testing::StopAgentCleanly(agent_stub_.get(), agent_);
   }
 
   void Write(const std::string& path, const std::string& text) {
@@ -94,13 +85,7 @@ class MonitorTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  std::vector<v1::Task> Tasks() {
-    grpc::ClientContext context;
-    v1::ListTasksRequest request;
-    v1::ListTasksResponse response;
-    if (!agent_stub_->ListTasks(&context, request, &response).ok()) return {};
-    return {response.tasks().begin(), response.tasks().end()};
-  }
+  std::vector<v1::Task> Tasks() { return testing::AgentTasks(*agent_stub_); }
 
   // Starts Prometheus scraping the monitor every second with the shipped rules.
   void StartPrometheus() {

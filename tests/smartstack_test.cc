@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "common/http_client.h"
+#include "common/testing/agent_helpers.h"
 #include "common/testing/child_process.h"
 #include "common/testing/git_repo.h"
 #include "grpcpp/create_channel.h"
@@ -67,30 +68,14 @@ class SmartstackTest : public ::testing::Test {
     if (smartstack_.process != nullptr && smartstack_.process->Signal(SIGTERM)) {
       smartstack_.process->Wait(absl::Seconds(15)).IgnoreError();
     }
-    if (agent_stub_ != nullptr) {
-      grpc::ClientContext context;
-      v1::DeleteAppRequest request;
-      request.set_app_id(kAppId);
-      v1::DeleteAppResponse response;
-      agent_stub_->DeleteApp(&context, request, &response);
-      testing::WaitUntil([&] { return Tasks().empty(); }, absl::Seconds(15));
-    }
-    if (agent_.process != nullptr && agent_.process->Signal(SIGTERM)) {
-      agent_.process->Wait(absl::Seconds(10)).IgnoreError();
-    }
+    testing::StopAgentCleanly(agent_stub_.get(), agent_);
   }
 
   void Write(const std::string& path, const std::string& text) {
     ASSERT_TRUE(WriteFileAtomically(absl::StrCat(dir_, "/", path), text).ok());
   }
 
-  std::vector<v1::Task> Tasks() {
-    grpc::ClientContext context;
-    v1::ListTasksRequest request;
-    v1::ListTasksResponse response;
-    if (!agent_stub_->ListTasks(&context, request, &response).ok()) return {};
-    return {response.tasks().begin(), response.tasks().end()};
-  }
+  std::vector<v1::Task> Tasks() { return testing::AgentTasks(*agent_stub_); }
 
   // The tasks that answered `count` requests through the proxy port ("" for a
   // failed request).
@@ -195,7 +180,7 @@ class BounceTest : public SmartstackTest {
         testing::StartDaemon("deployer/paasta-deployer",
                              {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--interval=200ms",
                               "--agent=" + agent_.grpc_address, "--drainer=" + drainer_.grpc_address,
-         "--smartstack=" + smartstack_.grpc_address},
+                              "--smartstack=" + smartstack_.grpc_address},
                              dir_);
     ASSERT_TRUE(deployer.ok()) << deployer.status();
     deployer_ = std::move(*deployer);
@@ -203,14 +188,6 @@ class BounceTest : public SmartstackTest {
 
   void TearDown() override {
     deployer_.process.reset();
-    // The deployer's app ids, not the base fixture's.
-    for (const v1::Task& task : Tasks()) {
-      grpc::ClientContext context;
-      v1::DeleteAppRequest request;
-      request.set_app_id(task.app_id());
-      v1::DeleteAppResponse response;
-      agent_stub_->DeleteApp(&context, request, &response);
-    }
     SmartstackTest::TearDown();
   }
 
