@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
 #include "protos/deployer.grpc.pb.h"
@@ -132,6 +133,31 @@ std::string FormatStatus(const StatusReport& report) {
   return out;
 }
 
+std::string FormatStatusJson(const StatusReport& report) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  auto json_of = [&](const google::protobuf::Message& message) {
+    std::string text;
+    if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return std::string("null");
+    return text;
+  };
+  std::vector<std::string> instances, jobs, namespaces;
+  for (const v1::InstanceStatus& status : report.instances) {
+    if (Wanted(report, status.instance().instance())) instances.push_back(json_of(status));
+  }
+  for (const v1::JobStatus& status : report.jobs) {
+    if (Wanted(report, status.instance().instance())) jobs.push_back(json_of(status));
+  }
+  for (const v1::Namespace& ns : report.namespaces) {
+    const std::string instance = ns.name().substr(ns.name().find('.') + 1);
+    if (Wanted(report, instance)) namespaces.push_back(json_of(ns));
+  }
+  // Names are [a-z0-9_-]: no escaping needed.
+  return absl::StrCat("{\"service\":\"", report.service, "\",\"cluster\":\"", report.cluster, "\",\"instances\":[",
+                      absl::StrJoin(instances, ","), "],\"jobs\":[", absl::StrJoin(jobs, ","), "],\"namespaces\":[",
+                      absl::StrJoin(namespaces, ","), "]}\n");
+}
+
 int Status(const Endpoints& endpoints, const StatusOptions& options, std::ostream& out, std::ostream& err) {
   StatusReport report;
   report.service = options.service;
@@ -198,7 +224,7 @@ int Status(const Endpoints& endpoints, const StatusOptions& options, std::ostrea
         << " (see `paasta list -i`)\n";
     return 1;
   }
-  out << FormatStatus(report);
+  out << (options.json ? FormatStatusJson(report) : FormatStatus(report));
   return exit_code;
 }
 

@@ -33,10 +33,18 @@ struct StatusReport {
 // The status text, instances then jobs, in name order.
 std::string FormatStatus(const StatusReport& report);
 
+// The same report as JSON for scripts: {"service", "cluster", "instances":
+// [deployer InstanceStatus], "jobs": [bridge JobStatus], "namespaces":
+// [SmartStack Namespace]}, each message in the proto3 JSON mapping
+// (lowerCamelCase fields, RFC 3339 times), filtered by instance as the text.
+std::string FormatStatusJson(const StatusReport& report);
+
 struct StatusOptions {
   std::string service;
   std::vector<std::string> clusters;
   std::vector<std::string> instances;
+  // Print JSON instead of text.
+  bool json = false;
 };
 
 // `paasta status`: asks the deployer, the scheduler bridge and SmartStack, and

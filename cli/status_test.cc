@@ -63,6 +63,26 @@ TEST(FormatStatusTest, LongRunningInstancesWithSmartstack) {
   EXPECT_EQ(FormatStatus(report).find("canary"), std::string::npos);
 }
 
+TEST(FormatStatusTest, JsonHasTheSameDataForScripts) {
+  StatusReport report = Report();
+  report.instances = {Parse<v1::InstanceStatus>(
+      R"(instance {service: "example_service" instance: "main" cluster: "local"} expected_instances: 2)")};
+  report.namespaces = {Parse<v1::Namespace>(R"(name: "example_service.main" proxy_port: 20001)")};
+  report.jobs = {Parse<v1::JobStatus>(R"(instance {service: "example_service" instance: "nightly"})")};
+  EXPECT_EQ(FormatStatusJson(report),
+            R"({"service":"example_service","cluster":"local",)"
+            R"("instances":[{"instance":{"service":"example_service","instance":"main","cluster":"local"},)"
+            R"("expectedInstances":2}],)"
+            R"("jobs":[{"instance":{"service":"example_service","instance":"nightly"}}],)"
+            R"("namespaces":[{"name":"example_service.main","proxyPort":20001}]})"
+            "\n");
+  report.only = {"nightly"};
+  EXPECT_EQ(FormatStatusJson(report), R"({"service":"example_service","cluster":"local","instances":[],)"
+                                      R"("jobs":[{"instance":{"service":"example_service","instance":"nightly"}}],)"
+                                      R"("namespaces":[]})"
+                                      "\n");
+}
+
 TEST(FormatStatusTest, Jobs) {
   StatusReport report = Report();
   report.jobs = {
