@@ -2,6 +2,8 @@
 // every subcommand's flags and hands plain option structs to commands.cc.
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -134,10 +136,21 @@ int RunCli(int argc, char** argv) {
   mark_cmd->add_option("-s,--service", mark.service, "The service")->required();
   mark_cmd->add_option("-l,--deploy-group", mark.deploy_group, "The deploy group, e.g. local.everything")->required();
   mark_cmd->add_option("-c,-k,--commit", mark.commit, "A full or abbreviated sha, or a ref name")->required();
-  mark_cmd->footer("Example: paasta mark-for-deployment -s example_service -l local.everything -c 3f596a5");
+  std::string mark_timeout = "30m";
+  mark_cmd->add_flag("--wait", mark.wait,
+                     "Follow the deploy until every long-running instance of the group runs the new version");
+  mark_cmd->add_option("--timeout", mark_timeout, "With --wait: give up after this long (e.g. 30m, 90s)");
+  mark_cmd->footer("Example: paasta mark-for-deployment -s example_service -l local.everything -c 3f596a5 --wait");
   mark_cmd->callback([&] {
     if (!finish_endpoints()) return;
     if (mark.service.rfind("services-", 0) == 0) mark.service = mark.service.substr(9);
+    if (!absl::ParseDuration(mark_timeout, &mark.timeout) || mark.timeout <= absl::ZeroDuration()) {
+      std::cerr << "paasta mark-for-deployment: --timeout: \"" << mark_timeout
+                << "\" is not a positive duration (e.g. 30m)\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    mark.terminal = ::isatty(1) != 0;
     exit_code = MarkForDeployment(endpoints, mark, std::cout, std::cerr);
   });
 

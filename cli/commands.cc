@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <algorithm>
+#include <map>
 #include <ostream>
 #include <set>
 
@@ -17,6 +18,9 @@
 
 namespace paasta::cli {
 
+int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
+                      const v1::MarkForDeploymentResponse& marked, std::ostream& out, std::ostream& err);
+
 int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
                       std::ostream& err) {
   auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
@@ -32,7 +36,106 @@ int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
   if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
   out << "Marked " << response.git_sha() << " for deployment in deploy group " << options.deploy_group << " of "
       << options.service << " (tag " << response.tag() << ").\n";
-  return 0;
+  if (!options.wait) return 0;
+  if (response.instances().empty()) {
+    out << "No long-running instance is in deploy group " << options.deploy_group << ": nothing to wait for.\n";
+    return 0;
+  }
+  return WaitForDeployment(endpoints, options, response, out, err);
+}
+
+DeployProgress DescribeProgress(const v1::InstanceStatus& status, const std::string& sha) {
+  DeployProgress progress;
+  const std::string name = status.instance().instance();
+  if (status.git_sha() != sha) {
+    progress.line = absl::StrCat(name, ": waiting for the deployer to see ", sha.substr(0, 8),
+                                 status.last_error().empty() ? "" : absl::StrCat(" (", status.last_error(), ")"));
+    return progress;
+  }
+  int draining = 0, old_tasks = 0;
+  for (const v1::OldApp& old : status.old_apps()) {
+    draining += old.draining_tasks();
+    old_tasks += old.happy_tasks() + old.unhappy_tasks() + old.draining_tasks();
+  }
+  progress.line =
+      absl::StrCat(name, ": new version ", status.healthy_tasks(), "/", status.expected_instances(), " healthy");
+  if (old_tasks > 0) absl::StrAppend(&progress.line, ", old tasks ", old_tasks, " (", draining, " draining)");
+  if (!status.last_error().empty()) absl::StrAppend(&progress.line, ", error: ", status.last_error());
+  progress.done = status.last_error().empty() && !status.bounce_in_progress() && old_tasks == 0 &&
+                  status.healthy_tasks() >= status.expected_instances();
+  if (progress.done) absl::StrAppend(&progress.line, ", done");
+  return progress;
+}
+
+int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
+                      const v1::MarkForDeploymentResponse& marked, std::ostream& out, std::ostream& err) {
+  auto deployer = v1::Deployer::NewStub(Connect(endpoints.deployer));
+  const absl::Time deadline = absl::Now() + options.timeout;
+  std::map<std::string, std::string> shown;  // instance -> the line last printed
+  bool reported_clusters = false;
+  while (true) {
+    grpc::ClientContext context;
+    SetDeadline(endpoints, &context);
+    v1::ListInstancesRequest request;
+    request.set_service(options.service);
+    v1::ListInstancesResponse response;
+    const grpc::Status status = deployer->ListInstances(&context, request, &response);
+    if (!status.ok()) return ReportRpcFailure(endpoints.deployer, status, err);
+    // The deployer serves one cluster: follow the group's instances there.
+    std::map<std::string, const v1::InstanceStatus*> by_instance;
+    std::string cluster;
+    for (const v1::InstanceStatus& instance : response.instances()) {
+      by_instance[instance.instance().instance()] = &instance;
+      cluster = instance.instance().cluster();
+    }
+    std::vector<std::string> followed, elsewhere;
+    for (const v1::InstanceRef& ref : marked.instances()) {
+      (cluster.empty() || ref.cluster() == cluster ? followed : elsewhere).push_back(ref.instance());
+    }
+    if (!reported_clusters && !elsewhere.empty()) {
+      out << "Not followed here (another cluster's deployer deploys them): " << absl::StrJoin(elsewhere, ", ") << "\n";
+      reported_clusters = true;
+    }
+    bool all_done = true;
+    std::string stuck;
+    std::vector<std::string> lines;
+    for (const std::string& instance : followed) {
+      auto it = by_instance.find(instance);
+      DeployProgress progress;
+      if (it == by_instance.end()) {
+        progress.line = instance + ": waiting for the deployer's first pass";
+      } else {
+        progress = DescribeProgress(*it->second, marked.git_sha());
+      }
+      all_done &= progress.done;
+      if (!progress.done && stuck.empty()) stuck = progress.line;
+      lines.push_back(progress.line);
+    }
+    if (options.terminal) {
+      // One line per instance, rewritten in place.
+      std::string frame;
+      for (const std::string& line : lines) absl::StrAppend(&frame, "\33[2K", line, "\n");
+      out << frame;
+      if (!all_done) out << "\33[" << lines.size() << "A";
+      out.flush();
+    } else {
+      for (size_t i = 0; i < followed.size(); ++i) {
+        if (shown[followed[i]] != lines[i]) out << lines[i] << "\n";
+        shown[followed[i]] = lines[i];
+      }
+    }
+    if (all_done) {
+      out << "Deployed " << marked.git_sha().substr(0, 8) << " to deploy group " << options.deploy_group << ".\n";
+      return 0;
+    }
+    if (absl::Now() >= deadline) {
+      if (options.terminal) out << "\33[" << lines.size() << "B";
+      err << "paasta mark-for-deployment: timed out after " << absl::FormatDuration(options.timeout) << " waiting for "
+          << stuck << "\n";
+      return 1;
+    }
+    absl::SleepFor(options.poll_interval);
+  }
 }
 
 int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out, std::ostream& err) {

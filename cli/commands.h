@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "cli/daemon_client.h"
+#include "protos/deployer.pb.h"
 
 namespace paasta::cli {
 
@@ -18,7 +19,23 @@ struct MarkForDeploymentOptions {
   std::string deploy_group;
   // A full or abbreviated sha, or a ref name.
   std::string commit;
+  // Follow the deploy until every long-running instance of the group runs the
+  // new version (healthy, no bounce left), or until `timeout`.
+  bool wait = false;
+  absl::Duration timeout = absl::Minutes(30);
+  // Rewrite one progress line per instance (a terminal) or print a line when
+  // something changes.
+  bool terminal = false;
+  absl::Duration poll_interval = absl::Milliseconds(500);
 };
+
+// One instance's progress in a deploy of `sha`: the line shown for it, and
+// whether it is done (runs the new version, healthy, nothing left to bounce).
+struct DeployProgress {
+  std::string line;
+  bool done = false;
+};
+DeployProgress DescribeProgress(const v1::InstanceStatus& status, const std::string& sha);
 
 // `paasta mark-for-deployment`: asks the generator to tag the commit.
 int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config/deployments.h"
+#include "common/config/soa_loader.h"
 #include "common/status_map.h"
 #include "google/protobuf/util/time_util.h"
 #include "spdlog/spdlog.h"
@@ -19,8 +20,7 @@ v1::DesiredState ToProto(config::DesiredState state) {
 
 }  // namespace
 
-GeneratorService::GeneratorService(Generator& generator, std::string soa_dir,
-                                   prometheus::Registry& registry)
+GeneratorService::GeneratorService(Generator& generator, std::string soa_dir, prometheus::Registry& registry)
     : generator_(generator),
       soa_dir_(std::move(soa_dir)),
       generations_(prometheus::BuildCounter()
@@ -36,8 +36,7 @@ GeneratorService::GeneratorService(Generator& generator, std::string soa_dir,
                          .Name("paasta_generator_pass_duration_seconds")
                          .Help("Time of one pass over every service.")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1,
-                                                                          5, 10, 30, 60})),
+                         .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60})),
       last_pass_(prometheus::BuildGauge()
                      .Name("paasta_generator_last_pass_timestamp_seconds")
                      .Help("When the last pass over every service ended (Unix time).")
@@ -70,8 +69,7 @@ void GeneratorService::RunPass() {
   } else {
     for (const GenerationResult& result : *results) Record(result, nullptr);
   }
-  pass_duration_.Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  pass_duration_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   last_pass_.SetToCurrentTime();
 }
 
@@ -87,11 +85,9 @@ grpc::Status GeneratorService::Generate(grpc::ServerContext*, const v1::Generate
   return grpc::Status::OK;
 }
 
-grpc::Status GeneratorService::ListDeployments(grpc::ServerContext*,
-                                               const v1::ListDeploymentsRequest* request,
+grpc::Status GeneratorService::ListDeployments(grpc::ServerContext*, const v1::ListDeploymentsRequest* request,
                                                v1::ListDeploymentsResponse* response) {
-  absl::StatusOr<config::Deployments> deployments =
-      config::ReadDeployments(soa_dir_, request->service());
+  absl::StatusOr<config::Deployments> deployments = config::ReadDeployments(soa_dir_, request->service());
   if (!deployments.ok()) return ToGrpcStatus(deployments.status());
   for (const auto& [group, entry] : deployments->deploy_groups) {
     v1::Deployment* deployment = response->add_deployments();
@@ -114,30 +110,38 @@ grpc::Status GeneratorService::ListDeployments(grpc::ServerContext*,
   struct stat info;
   const std::string path = absl::StrCat(soa_dir_, "/", request->service(), "/deployments.json");
   if (::stat(path.c_str(), &info) == 0) {
-    *response->mutable_generated_at() =
-        google::protobuf::util::TimeUtil::SecondsToTimestamp(info.st_mtime);
+    *response->mutable_generated_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(info.st_mtime);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext*,
-                                                 const v1::MarkForDeploymentRequest* request,
+grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext*, const v1::MarkForDeploymentRequest* request,
                                                  v1::MarkForDeploymentResponse* response) {
   if (request->service().empty() || request->deploy_group().empty() || request->commit().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "service, deploy_group and commit are required");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "service, deploy_group and commit are required");
   }
-  absl::StatusOr<WrittenTag> tag = generator_.MarkForDeployment(
-      request->service(), request->deploy_group(), request->commit(), request->requested_by());
+  absl::StatusOr<WrittenTag> tag = generator_.MarkForDeployment(request->service(), request->deploy_group(),
+                                                                request->commit(), request->requested_by());
   if (!tag.ok()) return ToGrpcStatus(tag.status());
   tags_written_.Add({{"kind", "deploy"}}).Increment();
   response->set_tag(tag->tag);
   response->set_git_sha(tag->sha);
+  std::vector<config::Problem> problems;
+  if (absl::StatusOr<config::ServiceConfig> service =
+          config::SoaDir(soa_dir_).LoadService(request->service(), &problems);
+      service.ok()) {
+    for (const config::MarathonInstanceConfig& instance : service->marathon) {
+      if (instance.deploy_group != request->deploy_group()) continue;
+      v1::InstanceRef* ref = response->add_instances();
+      ref->set_service(instance.service);
+      ref->set_instance(instance.instance);
+      ref->set_cluster(instance.cluster);
+    }
+  }
   return grpc::Status::OK;
 }
 
-grpc::Status GeneratorService::SetDesiredState(grpc::ServerContext*,
-                                               const v1::SetDesiredStateRequest* request,
+grpc::Status GeneratorService::SetDesiredState(grpc::ServerContext*, const v1::SetDesiredStateRequest* request,
                                                v1::SetDesiredStateResponse* response) {
   StateChange change;
   switch (request->change()) {
@@ -151,8 +155,7 @@ grpc::Status GeneratorService::SetDesiredState(grpc::ServerContext*,
       change = StateChange::kRestart;
       break;
     default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "change must be START, STOP or RESTART");
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "change must be START, STOP or RESTART");
   }
   absl::StatusOr<std::vector<WrittenTag>> tags = generator_.SetDesiredState(
       request->service(), {request->instances().begin(), request->instances().end()},
