@@ -26,15 +26,34 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js and npm run the generic gRPC client test (tests/grpc-js): Debian's
+# unless the machine already has them (a nodesource Node.js brings its npm).
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The generic client's npm packages, exactly as package-lock.json pins them
+# (from the npm registry; again only when the lock file changed).
+client="$(dirname "$0")/../tests/grpc-js"
+if [[ ! -f $client/node_modules/.package-lock.json || $client/package-lock.json -nt $client/node_modules/.package-lock.json ]]; then
+  echo "setup: installing the generic gRPC client's npm packages"
+  (cd "$client" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: done"
