@@ -3,6 +3,7 @@
 // grpc-js-reflection-client (tests/grpc-js, installed by scripts/setup.sh
 // from the npm registry) asks each daemon's server reflection for its services
 // and its service's descriptor, then calls one read RPC.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,8 @@ TEST(GenericClientTest, EveryDaemonAnswersAReflectionOnlyClient) {
     EXPECT_NE(std::find(services.begin(), services.end(), "grpc.health.v1.Health"), services.end()) << output;
     EXPECT_EQ(answer.value("call", ""), c.service + "/" + c.method);
     EXPECT_TRUE(answer.contains("response") && answer["response"].is_object()) << output;
+    // A clean stop (the agent then removes its cgroup folders).
+    if (daemon->process->Signal(SIGTERM)) daemon->process->Wait(absl::Seconds(10)).IgnoreError();
   }
 }
 
