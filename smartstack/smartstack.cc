@@ -48,6 +48,12 @@ absl::Status Smartstack::Pass() {
     std::vector<config::Problem> problems;
     absl::StatusOr<config::ServiceConfig> service = soa.LoadService(name, &problems);
     if (!service.ok()) return service.status();  // keep what runs rather than drop a service
+    // A file that cannot be read would drop its namespaces or tasks: keep HAProxy as it is.
+    for (const config::Problem& problem : problems) {
+      if (problem.severity == config::Problem::Severity::kError && problem.instance.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat("cannot read ", name, "'s configs: ", problem.ToString()));
+      }
+    }
     for (const auto& [ns_name, ns] : service->smartstack) {
       if (!ns.proxy_port.has_value()) continue;
       ProxiedNamespace& out = namespaces[absl::StrCat(name, ".", ns_name)];

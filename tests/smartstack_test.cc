@@ -39,7 +39,11 @@ class SmartstackTest : public ::testing::Test {
     ASSERT_TRUE(MakeDirs(dir_ + "/soa/svc").ok());
     ASSERT_TRUE(MakeDirs(dir_ + "/etc").ok());
     Write("soa/svc/marathon-local.yaml", "main:\n  instances: 3\n");
-    Write("soa/svc/smartstack.yaml", absl::StrCat("main:\n  proxy_port: ", proxy_port_, "\n"));
+    // Generous timeouts: the test is about routing, and a loaded 2-core machine
+    // (other tests run alongside) must not turn a slow connect into a failure.
+    Write("soa/svc/smartstack.yaml",
+          absl::StrCat("main:\n  proxy_port: ", proxy_port_,
+                       "\n  timeout_connect_ms: 3000\n  timeout_server_ms: 10000\n  healthcheck_timeout_s: 5\n"));
     Write("etc/cluster.json", R"({"cluster": "local", "volumes": []})");
     absl::StatusOr<testing::Daemon> agent =
         testing::StartDaemon("agent/paasta-agent",
@@ -135,6 +139,11 @@ TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
   const std::multiset<std::string> after = Through(30);
   EXPECT_EQ(after.count(drained.id()), 0u);
   EXPECT_EQ(after.count(""), 0u) << "the others take every request";
+
+  // A broken smartstack.yaml changes nothing: HAProxy keeps routing.
+  Write("soa/svc/smartstack.yaml", "main: [unclosed\n");
+  absl::SleepFor(absl::Seconds(1));  // five passes
+  EXPECT_EQ(Through(12).count(""), 0u) << ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)");
 
   auto stub =
       v1::Smartstack::NewStub(grpc::CreateChannel(smartstack_.grpc_address, grpc::InsecureChannelCredentials()));
