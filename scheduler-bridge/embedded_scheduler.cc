@@ -144,7 +144,8 @@ std::string EmbeddedScheduler::CommandFor(const v1::Job& job, absl::Time schedul
 }
 
 v1::JobRun EmbeddedScheduler::StartRun(JobState& job, v1::RunTrigger trigger, absl::Time scheduled_for, absl::Time now,
-                                       int attempt, const std::string& command) {
+                                       int attempt, const std::string& command,
+                                       std::optional<absl::Time> execution_date) {
   static const std::string* const prefix = new std::string(RandomPrefix());
   v1::JobRun run;
   run.set_id(absl::StrCat(absl::ToUnixMillis(now), "-", *prefix, "-", ++run_counter_));
@@ -154,6 +155,7 @@ v1::JobRun EmbeddedScheduler::StartRun(JobState& job, v1::RunTrigger trigger, ab
   *run.mutable_scheduled_for() = ToProto(scheduled_for);
   run.set_attempt(attempt);
   run.set_command(command);
+  if (execution_date.has_value()) *run.mutable_execution_date() = ToProto(*execution_date);
   job.active_run = run.id();
   // Recorded (with the job's advanced schedule) before it is launched: after a
   // crash the next start finds it and never fires the same time again.
@@ -505,11 +507,7 @@ absl::StatusOr<std::optional<v1::JobRun>> EmbeddedScheduler::AddRunOnceJob(const
   state.stored.mutable_job()->clear_parents();
   state.stored.set_temporary(true);
   *state.stored.mutable_created_at() = ToProto(now);
-  v1::JobRun run = StartRun(state, v1::RUN_TRIGGER_RERUN, now, now, 1, job.command());
-  v1::JobRun& stored = runs_[run.id()];
-  *stored.mutable_execution_date() = ToProto(execution_date);
-  SaveRun(stored);
-  return stored;
+  return StartRun(state, v1::RUN_TRIGGER_RERUN, now, now, 1, job.command(), execution_date);
 }
 
 absl::StatusOr<int> EmbeddedScheduler::KillTasks(const std::string& name) {

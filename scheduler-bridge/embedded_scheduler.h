@@ -83,9 +83,11 @@ class EmbeddedScheduler : public JobEngine {
       : store_(std::move(store)), launcher_(launcher), clock_(clock) {}
   absl::Status Load();
 
-  // Records a new run of `job` and launches it.
+  // Records a new run of `job` (with the date a rerun renders, if any) and
+  // launches it.
   v1::JobRun StartRun(JobState& job, v1::RunTrigger trigger, absl::Time scheduled_for, absl::Time now, int attempt,
-                      const std::string& command) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                      const std::string& command, std::optional<absl::Time> execution_date = std::nullopt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a skipped run.
   void RecordSkipped(JobState& job, v1::RunTrigger trigger, absl::Time scheduled_for)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -124,6 +124,12 @@ absl::Status HaproxySupervisor::ApplyLocked() {
 absl::Status HaproxySupervisor::Apply(const std::string& config) {
   absl::MutexLock lock(&mu_);
   if (config == wanted_ && running_ == wanted_ && RunningLocked()) return absl::OkStatus();
+  // The same configuration waiting for its (rate-limited) reload was checked
+  // already: the discovery pass hands it over every interval.
+  if (config == wanted_) {
+    if (RunningLocked() && absl::Now() - last_reload_ < options_.min_reload_interval) return absl::OkStatus();
+    return ApplyLocked();
+  }
   // Check it before it can replace anything.
   const std::string candidate = options_.dir + "/haproxy.candidate.cfg";
   if (absl::Status written = WriteFileAtomically(candidate, config); !written.ok()) return written;
