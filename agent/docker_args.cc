@@ -1,10 +1,16 @@
 #include "agent/docker_args.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace paasta::agent {
 
@@ -15,7 +21,9 @@ std::string ContainerName(const std::string& task_id) {
 }
 
 std::vector<std::string> DockerRunArgs(const DockerTask& task) {
-  std::vector<std::string> args = {"docker", "run", "--rm",
+  std::vector<std::string> args = {"docker",
+                                   "run",
+                                   "--rm",
                                    "--name=" + ContainerName(task.task_id),
                                    "--label=paasta.task_id=" + task.task_id,
                                    "--label=paasta.app_id=" + task.app_id};
@@ -63,6 +71,29 @@ std::vector<std::string> DockerRunArgs(const DockerTask& task) {
     args.insert(args.end(), task.args.begin(), task.args.end());
   }
   return args;
+}
+
+bool DockerEngineAvailable() {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::dup2(devnull, STDERR_FILENO);
+    ::execlp("docker", "docker", "info", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (child < 0) return false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  int status = 0;
+  while (::waitpid(child, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace paasta::agent

@@ -53,6 +53,9 @@ std::string ContainerName(const std::string& task_id);
 // The full argument list, starting with "docker", "run".
 std::vector<std::string> DockerRunArgs(const DockerTask& task);
 
+// True if `docker info` succeeds within a few seconds.
+bool DockerEngineAvailable();
+
 }  // namespace paasta::agent
 
 #endif  // PAASTA_AGENT_DOCKER_ARGS_H_

@@ -137,29 +137,6 @@ void RunDetached(std::vector<std::string> args) {
 
 }  // namespace
 
-bool DockerEngineAvailable() {
-  const pid_t child = ::fork();
-  if (child == 0) {
-    const int devnull = ::open("/dev/null", O_RDWR);
-    ::dup2(devnull, STDOUT_FILENO);
-    ::dup2(devnull, STDERR_FILENO);
-    ::execlp("docker", "docker", "info", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  if (child < 0) return false;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  int status = 0;
-  while (::waitpid(child, &status, WNOHANG) == 0) {
-    if (absl::Now() > deadline) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
-      return false;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 absl::Duration LaunchDelay(const v1::AppDefinition& app, int failures) {
   if (failures <= 0) return absl::ZeroDuration();
   const absl::Duration backoff = app.has_backoff() ? FromProto(app.backoff()) : absl::Seconds(1);

@@ -62,8 +62,6 @@ struct EngineOptions {
   bool docker_available = false;
 };
 
-// True if `docker info` succeeds within a few seconds.
-bool DockerEngineAvailable();
 
 // The relaunch delay after `failures` failures in a row: backoff x
 // factor^(failures - 1), capped at max_launch_delay; 0 without failures.

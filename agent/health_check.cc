@@ -106,18 +106,15 @@ CheckResult CheckCommand(const std::string& command, const std::map<std::string,
 }  // namespace
 
 absl::Duration GracePeriod(const v1::HealthCheck& check) {
-  return FromProto(check.grace_period(), absl::Seconds(300));
+  // A grace period of 0 is a real setting (check from the start): only an unset one defaults.
+  if (!check.has_grace_period()) return absl::Seconds(300);
+  return absl::Seconds(check.grace_period().seconds()) + absl::Nanoseconds(check.grace_period().nanos());
 }
-absl::Duration Interval(const v1::HealthCheck& check) {
-  return FromProto(check.interval(), absl::Seconds(10));
-}
-absl::Duration Timeout(const v1::HealthCheck& check) {
-  return FromProto(check.timeout(), absl::Seconds(20));
-}
+absl::Duration Interval(const v1::HealthCheck& check) { return FromProto(check.interval(), absl::Seconds(10)); }
+absl::Duration Timeout(const v1::HealthCheck& check) { return FromProto(check.timeout(), absl::Seconds(20)); }
 
-CheckResult RunHealthCheck(const v1::HealthCheck& check, const std::string& host,
-                           const std::vector<int>& ports, const std::map<std::string, std::string>& env,
-                           const std::string& work_dir) {
+CheckResult RunHealthCheck(const v1::HealthCheck& check, const std::string& host, const std::vector<int>& ports,
+                           const std::map<std::string, std::string>& env, const std::string& work_dir) {
   const absl::Duration timeout = Timeout(check);
   if (check.protocol() == v1::HEALTH_CHECK_PROTOCOL_COMMAND) {
     return CheckCommand(check.command(), env, work_dir, timeout);
@@ -165,9 +162,7 @@ void HealthTracker::Record(const CheckResult& result, absl::Time now) {
   ++consecutive_failures_;
 }
 
-bool HealthTracker::ShouldKill() const {
-  return max_failures_ > 0 && consecutive_failures_ >= max_failures_;
-}
+bool HealthTracker::ShouldKill() const { return max_failures_ > 0 && consecutive_failures_ >= max_failures_; }
 
 v1::HealthCheckResult HealthTracker::Result() const {
   v1::HealthCheckResult result;

@@ -54,6 +54,18 @@ TEST(HealthTrackerTest, TheHeadersWorkedExample) {
   EXPECT_FALSE(never.ShouldKill());
 }
 
+// healthcheck_grace_period_seconds: 0 means "count failures from the start";
+// only a check without a grace period gets Marathon's 300 s.
+TEST(HealthTrackerTest, ZeroGracePeriodIsKeptUnsetOneDefaults) {
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  HealthTracker no_grace(Check(v1::HEALTH_CHECK_PROTOCOL_HTTP, 0, 1, 2), t0);
+  no_grace.Record({false, "connection refused"}, t0 + absl::Seconds(1));
+  no_grace.Record({false, "connection refused"}, t0 + absl::Seconds(2));
+  EXPECT_TRUE(no_grace.ShouldKill()) << "with the 300 s default neither failure would count";
+  EXPECT_EQ(GracePeriod(Check(v1::HEALTH_CHECK_PROTOCOL_HTTP, 0, 1, 2)), absl::ZeroDuration());
+  EXPECT_EQ(GracePeriod(v1::HealthCheck()), absl::Seconds(300));
+}
+
 TEST(RunHealthCheckTest, HttpPassesOn2xxAnd3xxOnly) {
   int code = 200;
   HttpServer server([&](const HttpServerRequest& request) {

@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "agent/agent_service.h"
 #include "agent/cgroups.h"
+#include "agent/docker_args.h"
 #include "agent/engine.h"
 #include "agent/process_runtime.h"
 #include "agent/store.h"

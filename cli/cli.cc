@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "cli/local_run.h"
 #include "cli/status.h"
 #include "common/config/soa_loader.h"
 #include "common/config/system_config.h"
@@ -281,11 +282,54 @@ int RunCli(int argc, char** argv) {
     });
   }
 
+  // local-run: no daemon needed.
+  LocalRunOptions local_run;
+  CLI::App* local_run_cmd =
+      app.add_subcommand("local-run", "Run an instance on this machine as the platform would, with its health check");
+  local_run_cmd->add_option("-s,--service", local_run.service, "The service")->required();
+  local_run_cmd->add_option("-c,--cluster", local_run.cluster,
+                            "The cluster whose config is used (default: the system config's "
+                            "local_run_config.default_cluster or cluster, or the service's only one)");
+  local_run_cmd->add_option("-i,--instance", local_run.instance,
+                            "The marathon, adhoc or chronos instance (default: the only one)");
+  local_run_cmd->add_option("-y,--soa-dir", local_run.soa_dir,
+                            "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
+  local_run_cmd->add_flag("--dry-run", local_run.dry_run, "Print the docker run command as JSON; run nothing");
+  local_run_cmd->add_option("-C,--cmd", local_run.command, "Run this command (with /bin/sh -c) instead");
+  local_run_cmd->add_flag("-I,--interactive", local_run.interactive,
+                          "Run attached to this terminal (a bash shell unless -C is given), no health check");
+  local_run_cmd->add_flag("--healthcheck-only", local_run.healthcheck_only,
+                          "Stop after the health check: exit 0 when it passed, 1 when it failed");
+  local_run_cmd->add_flag("--no-healthcheck", local_run.no_healthcheck, "Skip the health check");
+  local_run_cmd->add_flag("-b,--build", local_run.build,
+                          "Run the code in the current folder (with Docker: docker build it first) instead of "
+                          "the deployed commit");
+  local_run_cmd->add_option("--image", local_run.image, "Run this Docker image instead of the deployed one");
+  local_run_cmd->add_option("--git-cache-dir", local_run.git_cache_dir,
+                            "Where checkouts of deployed commits are kept (default: ~/.cache/paasta)");
+  local_run_cmd->footer(
+      "Without a Docker engine the command runs as a local process, in a checkout of the deployed commit\n"
+      "(or the current folder with --build), with the instance's env and PORT set to a free port.\n"
+      "Exits with the task's exit code.\n"
+      "Example: paasta local-run -s example_service -i main -y examples/soa-configs --build");
+  local_run_cmd->callback([&] {
+    if (local_run.soa_dir.empty()) local_run.soa_dir = config::DefaultSoaDir();
+    local_run.system_config_dir = system_config_dir;
+    local_run.system_config_dir_explicit =
+        system_config_option->count() > 0 || std::getenv("PAASTA_SYSTEM_CONFIG_DIR") != nullptr;
+    local_run.terminal = ::isatty(1) != 0;
+    if (local_run.healthcheck_only && local_run.no_healthcheck) {
+      std::cerr << "paasta local-run: --healthcheck-only and --no-healthcheck contradict each other\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    exit_code = LocalRun(local_run, std::cout, std::cerr);
+  });
+
   // Commands of the original CLI that are not built yet: they exist, say so,
   // and accept any arguments.
   const std::pair<const char*, const char*> later_commands[] = {
       {"list-clusters", "List clusters"},
-      {"local-run", "Run an instance on this machine, as the platform would"},
       {"logs", "Show a service's task output and deploy events"},
       {"emergency-restart", "Replace an instance's tasks now"},
       {"get-latest-deployment", "Print the sha deployed to a deploy group"},

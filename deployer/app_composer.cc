@@ -127,6 +127,24 @@ v1::Container ContainerProto(const std::string& image, const std::string& networ
   return out;
 }
 
+std::optional<v1::HealthCheck> HealthCheckProto(const config::MarathonInstanceConfig& config) {
+  const nlohmann::json checks = HealthChecks(config);
+  if (checks.empty()) return std::nullopt;
+  const nlohmann::json& check = checks[0];
+  v1::HealthCheck out;
+  const std::string protocol = check["protocol"];
+  out.set_protocol(protocol == "HTTP"  ? v1::HEALTH_CHECK_PROTOCOL_HTTP
+                   : protocol == "TCP" ? v1::HEALTH_CHECK_PROTOCOL_TCP
+                                       : v1::HEALTH_CHECK_PROTOCOL_COMMAND);
+  if (check.contains("path")) out.set_path(check["path"].get<std::string>());
+  if (check.contains("command")) out.set_command(check["command"]["value"].get<std::string>());
+  *out.mutable_grace_period() = Seconds(config.healthcheck_grace_period_seconds);
+  *out.mutable_interval() = Seconds(config.healthcheck_interval_seconds);
+  *out.mutable_timeout() = Seconds(config.healthcheck_timeout_seconds);
+  out.set_max_consecutive_failures(static_cast<int32_t>(config.healthcheck_max_consecutive_failures));
+  return out;
+}
+
 absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& config,
                                        const config::BranchDeployment& deployment, const config::SystemConfig& system,
                                        int location_count, const std::string& git_url) {
@@ -193,19 +211,7 @@ absl::StatusOr<ComposedApp> ComposeApp(const config::MarathonInstanceConfig& con
   definition.set_instances(static_cast<int32_t>(composed.instances));
   for (const auto& [name, value] : env.items()) (*definition.mutable_env())[name] = value.get<std::string>();
   *definition.mutable_container() = ContainerProto(image, network, parameters, volumes, network == "BRIDGE");
-  for (const auto& check : app["health_checks"]) {
-    v1::HealthCheck* out = definition.add_health_checks();
-    const std::string protocol = check["protocol"];
-    out->set_protocol(protocol == "HTTP"  ? v1::HEALTH_CHECK_PROTOCOL_HTTP
-                      : protocol == "TCP" ? v1::HEALTH_CHECK_PROTOCOL_TCP
-                                          : v1::HEALTH_CHECK_PROTOCOL_COMMAND);
-    if (check.contains("path")) out->set_path(check["path"].get<std::string>());
-    if (check.contains("command")) out->set_command(check["command"]["value"].get<std::string>());
-    *out->mutable_grace_period() = Seconds(config.healthcheck_grace_period_seconds);
-    *out->mutable_interval() = Seconds(config.healthcheck_interval_seconds);
-    *out->mutable_timeout() = Seconds(config.healthcheck_timeout_seconds);
-    out->set_max_consecutive_failures(static_cast<int32_t>(config.healthcheck_max_consecutive_failures));
-  }
+  if (std::optional<v1::HealthCheck> check = HealthCheckProto(config)) *definition.add_health_checks() = *check;
   *definition.mutable_backoff() = Seconds(static_cast<double>(config.BackoffSeconds(desired)));
   definition.set_backoff_factor(config.backoff_factor);
   *definition.mutable_max_launch_delay() = Seconds(static_cast<double>(config.max_launch_delay_seconds));

@@ -12,6 +12,7 @@
 #ifndef PAASTA_DEPLOYER_APP_COMPOSER_H_
 #define PAASTA_DEPLOYER_APP_COMPOSER_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -63,6 +64,10 @@ std::string DockerImage(const config::SystemConfig& system, const config::Branch
 // mode when `publish_port`).
 v1::Container ContainerProto(const std::string& image, const std::string& network, const nlohmann::json& parameters,
                              const nlohmann::json& volumes, bool publish_port);
+
+// The instance's health check as the agent runs it (none when the instance has
+// no health-check mode).
+std::optional<v1::HealthCheck> HealthCheckProto(const config::MarathonInstanceConfig& config);
 
 // Composes the app. `location_count` is how many distinct values of the
 // namespace's `discover` attribute the cluster's hosts have (the GROUP_BY
