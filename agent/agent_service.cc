@@ -178,8 +178,7 @@ grpc::Status AgentService::ListTasks(grpc::ServerContext*, const v1::ListTasksRe
 
 grpc::Status AgentService::KillTasks(grpc::ServerContext*, const v1::KillTasksRequest* request,
                                      v1::KillTasksResponse* response) {
-  *response = engine_.KillTasks({request->task_ids().begin(), request->task_ids().end()},
-                                request->scale());
+  *response = engine_.KillTasks({request->task_ids().begin(), request->task_ids().end()}, request->scale());
   return grpc::Status::OK;
 }
 
@@ -199,8 +198,40 @@ grpc::Status AgentService::GetRun(grpc::ServerContext*, const v1::GetRunRequest*
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<v1::TaskEvent>* AgentService::WatchEvents(
-    grpc::CallbackServerContext*, const v1::WatchEventsRequest* request) {
+grpc::Status AgentService::ReadOutput(grpc::ServerContext*, const v1::ReadOutputRequest* request,
+                                      v1::ReadOutputResponse* response) {
+  if (request->app_id_prefixes().empty() && request->job_names().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give app_id_prefixes or job_names");
+  }
+  for (const std::string& prefix : request->app_id_prefixes()) {
+    if (prefix.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an app_id_prefix is empty");
+  }
+  const absl::Time since =
+      request->has_since()
+          ? absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->since()))
+          : absl::InfinitePast();
+  absl::Time until;
+  const std::vector<OutputLine> lines =
+      engine_.ReadOutput({request->app_id_prefixes().begin(), request->app_id_prefixes().end()},
+                         {request->job_names().begin(), request->job_names().end()}, since,
+                         request->tail() > 0 ? request->tail() : 1000, &until);
+  for (const OutputLine& line : lines) {
+    v1::OutputLine* out = response->add_lines();
+    *out->mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(line.time));
+    out->set_task_id(line.task_id);
+    out->set_stream(line.stream);
+    out->set_text(line.text);
+  }
+  if (until != absl::InfinitePast()) {
+    *response->mutable_until() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(until));
+  } else if (request->has_since()) {
+    *response->mutable_until() = request->since();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::TaskEvent>* AgentService::WatchEvents(grpc::CallbackServerContext*,
+                                                                   const v1::WatchEventsRequest* request) {
   return new EventStream(engine_, *request);
 }
 

@@ -28,16 +28,13 @@ class AgentService final : public v1::Agent::WithCallbackMethod_WatchEvents<v1::
   void UpdateMetrics();
 
   grpc::Status PutApp(grpc::ServerContext*, const v1::PutAppRequest*, v1::PutAppResponse*) override;
-  grpc::Status DeleteApp(grpc::ServerContext*, const v1::DeleteAppRequest*,
-                         v1::DeleteAppResponse*) override;
-  grpc::Status ListApps(grpc::ServerContext*, const v1::ListAppsRequest*,
-                        v1::ListAppsResponse*) override;
-  grpc::Status ListTasks(grpc::ServerContext*, const v1::ListTasksRequest*,
-                         v1::ListTasksResponse*) override;
-  grpc::Status KillTasks(grpc::ServerContext*, const v1::KillTasksRequest*,
-                         v1::KillTasksResponse*) override;
+  grpc::Status DeleteApp(grpc::ServerContext*, const v1::DeleteAppRequest*, v1::DeleteAppResponse*) override;
+  grpc::Status ListApps(grpc::ServerContext*, const v1::ListAppsRequest*, v1::ListAppsResponse*) override;
+  grpc::Status ListTasks(grpc::ServerContext*, const v1::ListTasksRequest*, v1::ListTasksResponse*) override;
+  grpc::Status KillTasks(grpc::ServerContext*, const v1::KillTasksRequest*, v1::KillTasksResponse*) override;
   grpc::Status RunTask(grpc::ServerContext*, const v1::RunTaskRequest*, v1::RunTaskResponse*) override;
   grpc::Status GetRun(grpc::ServerContext*, const v1::GetRunRequest*, v1::GetRunResponse*) override;
+  grpc::Status ReadOutput(grpc::ServerContext*, const v1::ReadOutputRequest*, v1::ReadOutputResponse*) override;
   grpc::ServerWriteReactor<v1::TaskEvent>* WatchEvents(grpc::CallbackServerContext* context,
                                                        const v1::WatchEventsRequest* request) override;
 

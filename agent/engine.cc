@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/wait.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <set>
+#include <tuple>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -47,9 +50,8 @@ std::string NewId() {
   static absl::BitGen* bits = new absl::BitGen;
   static absl::Mutex* mu = new absl::Mutex;
   absl::MutexLock lock(mu);
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", absl::Uniform<uint32_t>(*bits),
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", absl::Uniform<uint32_t>(*bits), absl::Uniform<uint16_t>(*bits),
                          absl::Uniform<uint16_t>(*bits), absl::Uniform<uint16_t>(*bits),
-                         absl::Uniform<uint16_t>(*bits),
                          absl::Uniform<uint64_t>(*bits) & 0xffffffffffffULL);
 }
 
@@ -78,18 +80,6 @@ std::string Tail(const std::string& path, size_t bytes) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return "";
   return text->size() > bytes ? text->substr(text->size() - bytes) : *text;
-}
-
-// Keeps a task's output file under `limit`: the content moves to <path>.1 and
-// the file is emptied in place (the task appends, so it writes on at the start).
-void RotateIfLarge(const std::string& path, int64_t limit) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0 || info.st_size <= limit) return;
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok() || !WriteFileAtomically(path + ".1", *text).ok()) return;
-  if (::truncate(path.c_str(), 0) != 0) {
-    // Left as it is: rotation is tried again on a later pass.
-  }
 }
 
 absl::Status ValidateApp(const v1::AppDefinition& app) {
@@ -141,8 +131,7 @@ absl::Duration LaunchDelay(const v1::AppDefinition& app, int failures) {
   if (failures <= 0) return absl::ZeroDuration();
   const absl::Duration backoff = app.has_backoff() ? FromProto(app.backoff()) : absl::Seconds(1);
   const double factor = app.backoff_factor() >= 1 ? app.backoff_factor() : 1.15;
-  const absl::Duration cap =
-      app.has_max_launch_delay() ? FromProto(app.max_launch_delay()) : absl::Seconds(3600);
+  const absl::Duration cap = app.has_max_launch_delay() ? FromProto(app.max_launch_delay()) : absl::Seconds(3600);
   const double seconds = absl::ToDoubleSeconds(backoff) * std::pow(factor, failures - 1);
   return std::min(cap, absl::Seconds(std::min(seconds, 1e9)));
 }
@@ -218,17 +207,16 @@ absl::Status Engine::Load() {
     task.record = std::move(record);
     const auto& app = apps_.find(task.record.task().app_id());
     if (app != apps_.end()) {
-      const absl::Time started = task.record.task().has_started_at()
-                                     ? FromProto(task.record.task().started_at())
-                                     : clock_->Now();
+      const absl::Time started =
+          task.record.task().has_started_at() ? FromProto(task.record.task().started_at()) : clock_->Now();
       for (const v1::HealthCheck& check : app->second.definition().health_checks()) {
         task.trackers.emplace_back(check, started);
       }
     }
     ++adopted;
   }
-  spdlog::info("agent state loaded: {} apps, {} tasks found again, {} never-started dropped, {} runs",
-               apps_.size(), adopted, dropped, runs_.size());
+  spdlog::info("agent state loaded: {} apps, {} tasks found again, {} never-started dropped, {} runs", apps_.size(),
+               adopted, dropped, runs_.size());
   return absl::OkStatus();
 }
 
@@ -295,8 +283,8 @@ Engine::Launch Engine::StageTask(const std::string& app_id, const std::string& r
                                  std::vector<v1::TaskEvent>* events) {
   const v1::AppDefinition* app = app_id.empty() ? nullptr : &apps_[app_id].definition();
   const RunRecord* run = run_id.empty() ? nullptr : &runs_[run_id];
-  const std::string id = app != nullptr ? absl::StrCat(app_id, ".", NewId())
-                                        : absl::StrCat("run.", run_id, ".", NewId().substr(0, 8));
+  const std::string id =
+      app != nullptr ? absl::StrCat(app_id, ".", NewId()) : absl::StrCat("run.", run_id, ".", NewId().substr(0, 8));
   LiveTask& task = tasks_[id];
   v1::Task& view = *task.record.mutable_task();
   view.set_id(id);
@@ -459,8 +447,7 @@ ProcessHandle HandleOf(const TaskRecord& record) {
 
 }  // namespace
 
-void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
-                        std::vector<v1::TaskEvent>* events) {
+void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status, std::vector<v1::TaskEvent>* events) {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return;
   LiveTask& task = it->second;
@@ -482,6 +469,8 @@ void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
   if (status.state == ProcessStatus::State::kExited) view.set_exit_code(status.exit_code);
   *view.mutable_ended_at() = ToProto(clock_->Now());
   runtime_->Release(HandleOf(task.record));
+  // The last output gets its time now (the index is read up to the pass's time).
+  IndexOutput(view.sandbox_dir(), task.indexed_sizes, clock_->Now());
 
   const std::string app_id = view.app_id();
   auto app = apps_.find(app_id);
@@ -490,8 +479,7 @@ void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
     ++stats_.failures;
     AppRecord& record = app->second;
     record.set_failures(record.failures() + 1);
-    *record.mutable_launch_not_before() =
-        ToProto(clock_->Now() + LaunchDelay(record.definition(), record.failures()));
+    *record.mutable_launch_not_before() = ToProto(clock_->Now() + LaunchDelay(record.definition(), record.failures()));
     store_->PutApp(record).IgnoreError();
     spdlog::info("task {} of {} ended ({}); next launch in {}", task_id, app_id, view.message(),
                  absl::FormatDuration(LaunchDelay(record.definition(), record.failures())));
@@ -500,9 +488,8 @@ void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
     auto run = runs_.find(task.record.run_id());
     if (run != runs_.end()) {
       *run->second.mutable_run()->mutable_task() = view;
-      run->second.mutable_run()->set_output_tail(
-          Tail(view.sandbox_dir() + "/stdout", options_.output_tail_bytes / 2) +
-          Tail(view.sandbox_dir() + "/stderr", options_.output_tail_bytes / 2));
+      run->second.mutable_run()->set_output_tail(Tail(view.sandbox_dir() + "/stdout", options_.output_tail_bytes / 2) +
+                                                 Tail(view.sandbox_dir() + "/stderr", options_.output_tail_bytes / 2));
       *run->second.mutable_ended_at() = ToProto(clock_->Now());
       store_->PutRun(run->second).IgnoreError();
     }
@@ -527,6 +514,63 @@ void Engine::RequestKill(LiveTask& task, bool scale_down, std::vector<v1::TaskEv
   events->push_back(Event(v1::TASK_EVENT_TYPE_STATE_CHANGED, TaskView(task)));
 }
 
+void Engine::RemoveOldSandboxes(absl::Time now) {
+  std::set<std::string> in_use;
+  for (const auto& [id, task] : tasks_) in_use.insert(task.record.task().sandbox_dir());
+  for (const auto& [id, run] : runs_) in_use.insert(run.run().task().sandbox_dir());
+  const std::string root = absl::StrCat(options_.state_dir, "/sandboxes");
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
+    const std::string path = entry.path().string();
+    if (in_use.count(path) != 0) continue;
+    struct stat info;
+    // An ended task's sandbox has its exit status; its time is the task's end.
+    if (::stat((path + "/exit_status").c_str(), &info) != 0) continue;
+    if (now - absl::FromTimeT(info.st_mtime) > options_.run_retention) RemoveTree(path).IgnoreError();
+  }
+}
+
+std::vector<OutputLine> Engine::ReadOutput(const std::vector<std::string>& app_id_prefixes,
+                                           const std::vector<std::string>& job_names, absl::Time since, int tail,
+                                           absl::Time* until) {
+  std::map<std::string, std::string> sandboxes;  // task id -> sandbox
+  auto matches_app = [&](const std::string& id) {
+    return std::any_of(app_id_prefixes.begin(), app_id_prefixes.end(),
+                       [&](const std::string& prefix) { return absl::StartsWith(id, prefix); });
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    *until = output_indexed_at_;
+    for (const auto& [id, task] : tasks_) {
+      if (!task.record.task().app_id().empty() && matches_app(task.record.task().app_id())) {
+        sandboxes[id] = task.record.task().sandbox_dir();
+      }
+    }
+    for (const auto& [id, run] : runs_) {
+      if (std::find(job_names.begin(), job_names.end(), run.run().job_name()) != job_names.end() &&
+          !run.run().task().id().empty()) {
+        sandboxes[run.run().task().id()] = run.run().task().sandbox_dir();
+      }
+    }
+  }
+  // Ended tasks of the apps: their sandboxes are named after their ids.
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(absl::StrCat(options_.state_dir, "/sandboxes"), error)) {
+    const std::string id = entry.path().filename().string();
+    if (!absl::StartsWith(id, "run.") && matches_app(id)) sandboxes.emplace(id, entry.path().string());
+  }
+  std::vector<OutputLine> lines;
+  for (const auto& [id, sandbox] : sandboxes) {
+    std::vector<OutputLine> task_lines = ReadTaskOutput(id, sandbox, since, *until);
+    lines.insert(lines.end(), std::make_move_iterator(task_lines.begin()), std::make_move_iterator(task_lines.end()));
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const OutputLine& a, const OutputLine& b) {
+    return std::tie(a.time, a.task_id, a.stream, a.sequence) < std::tie(b.time, b.task_id, b.stream, b.sequence);
+  });
+  if (tail > 0 && lines.size() > static_cast<size_t>(tail)) lines.erase(lines.begin(), lines.end() - tail);
+  return lines;
+}
+
 void Engine::Tick() {
   std::vector<v1::TaskEvent> events;
   std::vector<Launch> launches;
@@ -534,7 +578,8 @@ void Engine::Tick() {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     ++ticks_;
-    // 1. Ended tasks, kills past their grace, output rotation, back-off resets.
+    // 1. Ended tasks, kills past their grace, output index and rotation, back-off resets.
+    const bool index_output = now - output_indexed_at_ >= absl::Seconds(1);
     std::vector<std::pair<std::string, ProcessStatus>> ended;
     for (auto& [id, task] : tasks_) {
       if (task.record.task().state() == v1::TASK_STATE_STAGING) continue;
@@ -544,25 +589,23 @@ void Engine::Tick() {
         ended.emplace_back(id, status);
         continue;
       }
-      if (task.record.kill_requested() &&
-          now - FromProto(task.record.kill_requested_at()) >= options_.kill_grace) {
+      if (task.record.kill_requested() && now - FromProto(task.record.kill_requested_at()) >= options_.kill_grace) {
         runtime_->Kill(handle);
         if (!task.record.container_name().empty()) {
           RunDetached({"docker", "kill", task.record.container_name()});
         }
       }
-      if (ticks_ % 25 == 0) {
-        RotateIfLarge(task.record.task().sandbox_dir() + "/stdout", options_.max_output_bytes);
-        RotateIfLarge(task.record.task().sandbox_dir() + "/stderr", options_.max_output_bytes);
-      }
+      if (index_output) IndexOutput(task.record.task().sandbox_dir(), task.indexed_sizes, now);
+      if (ticks_ % 25 == 0)
+        RotateOutput(task.record.task().sandbox_dir(), options_.max_output_bytes, task.indexed_sizes);
       auto app = apps_.find(task.record.task().app_id());
       if (app != apps_.end() && app->second.failures() > 0 && task.record.task().has_started_at()) {
         // A task that stayed up (and is healthy if checked) resets the back-off.
         const absl::Duration up = now - FromProto(task.record.task().started_at());
         const bool healthy = std::all_of(task.trackers.begin(), task.trackers.end(),
                                          [](const HealthTracker& t) { return t.HasResult() && t.Alive(); });
-        if (healthy && up >= std::max(absl::Seconds(1),
-                                      LaunchDelay(app->second.definition(), app->second.failures()))) {
+        if (healthy &&
+            up >= std::max(absl::Seconds(1), LaunchDelay(app->second.definition(), app->second.failures()))) {
           app->second.set_failures(0);
           app->second.clear_launch_not_before();
           store_->PutApp(app->second).IgnoreError();
@@ -579,6 +622,7 @@ void Engine::Tick() {
       }
     }
     for (const auto& [id, status] : ended) FinishTask(id, status, &events);
+    if (index_output) output_indexed_at_ = now;
 
     // 2. Apps to their counts: launch what is missing (after the back-off),
     // kill the youngest extras.
@@ -617,6 +661,11 @@ void Engine::Tick() {
       RemoveTree(runs_[run_id].run().task().sandbox_dir()).IgnoreError();
       store_->DeleteRun(run_id).IgnoreError();
       runs_.erase(run_id);
+    }
+    // 4. Sandboxes of ended app tasks (kept for `paasta logs`) past the retention.
+    if (now - sandboxes_cleaned_at_ >= absl::Minutes(1)) {
+      sandboxes_cleaned_at_ = now;
+      RemoveOldSandboxes(now);
     }
   }
   Publish(events);
@@ -729,8 +778,8 @@ v1::App Engine::AppView(const AppRecord& record, bool embed_tasks) {
   *app.mutable_version() = record.version();
   const absl::Time now = clock_->Now();
   if (record.has_launch_not_before() && FromProto(record.launch_not_before()) > now) {
-    *app.mutable_launch_delay() = TimeUtil::NanosecondsToDuration(
-        absl::ToInt64Nanoseconds(FromProto(record.launch_not_before()) - now));
+    *app.mutable_launch_delay() =
+        TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(FromProto(record.launch_not_before()) - now));
   }
   for (const auto& [id, task] : tasks_) {
     if (task.record.task().app_id() != record.definition().id()) continue;
@@ -806,8 +855,8 @@ absl::StatusOr<v1::Run> Engine::RunTask(const v1::RunTaskRequest& request) {
   if (request.exclusive()) {
     for (const auto& [id, run] : runs_) {
       if (run.run().job_name() == request.job_name() && !run.has_ended_at()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "a run of ", request.job_name(), " is still going (", run.run().run_id(), ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("a run of ", request.job_name(), " is still going (", run.run().run_id(), ")"));
       }
     }
   }

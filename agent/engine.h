@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "agent/agent_state.pb.h"
 #include "agent/health_check.h"
+#include "agent/output_log.h"
 #include "agent/process_runtime.h"
 #include "agent/store.h"
 #include "common/clock.h"
@@ -61,7 +62,6 @@ struct EngineOptions {
   // Otherwise they run as processes in a checkout of their commit.
   bool docker_available = false;
 };
-
 
 // The relaunch delay after `failures` failures in a row: backoff x
 // factor^(failures - 1), capped at max_launch_delay; 0 without failures.
@@ -100,6 +100,15 @@ class Engine {
   // The current tasks as snapshot events.
   std::vector<v1::TaskEvent> Snapshot(const std::string& app_id_prefix);
 
+  // Output lines of the tasks of apps whose id starts with one of
+  // `app_id_prefixes` (ended tasks whose sandboxes remain included) and of the
+  // runs of `job_names`, merged by time (output_log.h), the newest `tail` of
+  // those after `since`. `until` is set to the time up to which every line is
+  // indexed: the `since` of the next call that follows the output.
+  std::vector<OutputLine> ReadOutput(const std::vector<std::string>& app_id_prefixes,
+                                     const std::vector<std::string>& job_names, absl::Time since, int tail,
+                                     absl::Time* until);
+
   // One supervision pass (the supervision thread calls it; tests may too).
   void Tick();
 
@@ -119,6 +128,8 @@ class Engine {
     bool check_in_flight = false;
     // Killed for failing health checks: counts as a failure.
     bool unhealthy = false;
+    // Sizes of stdout and stderr when last indexed (output_log.h).
+    int64_t indexed_sizes[2] = {0, 0};
   };
   // A launch decided under the lock and done outside it.
   struct Launch {
@@ -128,12 +139,14 @@ class Engine {
   };
 
   absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes sandboxes of ended tasks that ended more than run_retention ago.
+  void RemoveOldSandboxes(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds a STAGING task (persisted) and returns what launching it takes.
-  Launch StageTask(const std::string& app_id, const std::string& run_id,
-                   std::vector<v1::TaskEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Launch StageTask(const std::string& app_id, const std::string& run_id, std::vector<v1::TaskEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DoLaunch(Launch launch);
-  void FinishTask(const std::string& task_id, const ProcessStatus& status,
-                  std::vector<v1::TaskEvent>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishTask(const std::string& task_id, const ProcessStatus& status, std::vector<v1::TaskEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RequestKill(LiveTask& task, bool scale_down, std::vector<v1::TaskEvent>* events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Persist(const LiveTask& task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -158,6 +171,9 @@ class Engine {
   Stats stats_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the task output was last indexed (every second), and sandboxes of ended tasks last cleaned.
+  absl::Time output_indexed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time sandboxes_cleaned_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   absl::Mutex listeners_mu_;
   std::map<int, std::function<void(const v1::TaskEvent&)>> listeners_ ABSL_GUARDED_BY(listeners_mu_);

@@ -32,7 +32,8 @@ Deployer::Deployer(DeployerOptions options, Orchestrator* orchestrator, DrainCli
       orchestrator_(orchestrator),
       drainer_(drainer),
       clock_(clock),
-      backends_(backends) {}
+      backends_(backends),
+      events_("deployer", clock) {}
 
 std::vector<v1::InstanceStatus> Deployer::Reconcile(const std::string& service, const std::string& instance) {
   absl::MutexLock pass(&pass_mu_);
@@ -137,6 +138,15 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       status.set_bounce_method(config.bounce_method);
       *status.mutable_last_pass() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
       auto finish = [&](v1::InstanceStatus done) {
+        // Bounce steps are events; an error is one event until it changes or ends.
+        events_.RecordChange(config.service, config.instance,
+                             done.last_error().empty() ? "" : absl::StrCat("cannot deploy: ", done.last_error()));
+        if (!done.last_action().empty()) {
+          events_.Record(config.service, config.instance,
+                         done.last_action().rfind("emergency", 0) == 0
+                             ? done.last_action()
+                             : absl::StrCat(config.bounce_method, " bounce: ", done.last_action()));
+        }
         out.push_back(done);
         absl::MutexLock lock(&mu_);
         statuses_[Key(config.service, config.instance)] = std::move(done);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/event_log.h"
 #include "deployer/orchestrator.h"
 #include "protos/deployer.pb.h"
 
@@ -55,6 +56,9 @@ class Deployer {
   // Lifts an emergency stop and reconciles the instance now.
   absl::StatusOr<v1::InstanceStatus> EmergencyStart(const std::string& service, const std::string& instance);
 
+  // Bounce steps, deploy errors and emergency stops, for `paasta logs`.
+  const EventLog& events() const { return events_; }
+
  private:
   // Reconciles (or, with `stop`, emergency-stops) the selected instances.
   std::vector<v1::InstanceStatus> Pass(const std::string& service, const std::string& instance, int* killed_for_stop,
@@ -65,6 +69,7 @@ class Deployer {
   DrainClient* const drainer_;
   Clock* const clock_;
   BackendSource* const backends_;
+  EventLog events_;
 
   absl::Mutex pass_mu_;
   absl::Mutex mu_;

@@ -108,4 +108,12 @@ grpc::Status DeployerService::EmergencyStart(grpc::ServerContext*, const v1::Eme
   return grpc::Status::OK;
 }
 
+grpc::Status DeployerService::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+                                         v1::ListEventsResponse* response) {
+  absl::StatusOr<v1::ListEventsResponse> events = deployer_.events().List(*request);
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  *response = *std::move(events);
+  return grpc::Status::OK;
+}
+
 }  // namespace paasta::deployer

@@ -30,6 +30,7 @@ class DeployerService final : public v1::Deployer::Service {
                                  v1::InstanceStatus*) override;
   grpc::Status EmergencyStop(grpc::ServerContext*, const v1::EmergencyStopRequest*,
                              v1::EmergencyStopResponse*) override;
+  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
   grpc::Status EmergencyStart(grpc::ServerContext*, const v1::EmergencyStartRequest*,
                               v1::EmergencyStartResponse*) override;
 

@@ -44,7 +44,7 @@ bool FileError(const std::vector<config::Problem>& problems) {
 }  // namespace
 
 Bridge::Bridge(BridgeOptions options, JobEngine* engine, Clock* clock)
-    : options_(std::move(options)), engine_(engine), clock_(clock) {
+    : options_(std::move(options)), engine_(engine), clock_(clock), events_("scheduler-bridge", clock) {
   absl::StatusOr<std::string> stops = ReadFile(StopsPath(options_));
   if (!stops.ok()) return;  // none yet
   const nlohmann::json parsed = nlohmann::json::parse(*stops, nullptr, /*allow_exceptions=*/false);
@@ -192,6 +192,10 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
       continue;
     }
     spdlog::info("{} Chronos job: {} ({})", created ? "Created" : "Updated", job.name(), job.description());
+    if (absl::StatusOr<JobName> name = DecomposeJobName(job.name()); name.ok()) {
+      events_.Record(name->service, name->instance,
+                     absl::StrCat(created ? "Created" : "Updated", " job ", job.name(), " (", job.description(), ")"));
+    }
     (created ? response.add_created() : response.add_updated())->assign(job.name());
   }
 
@@ -215,10 +219,15 @@ v1::SyncResponse Bridge::Sync(const std::string& only_service) {
       continue;
     }
     spdlog::info("Removed Chronos job: {}", job.job.name());
+    events_.Record(name->service, name->instance, absl::StrCat("Removed job ", job.job.name()));
     response.add_removed(job.job.name());
   }
   for (auto& [name, status] : known) {
     if (!status.last_error.empty()) response.add_errors(absl::StrCat(name, ": ", status.last_error));
+    if (absl::StatusOr<JobName> job = DecomposeJobName(name); job.ok()) {
+      events_.RecordChange(job->service, job->instance,
+                           status.last_error.empty() ? "" : absl::StrCat("cannot set up the job: ", status.last_error));
+    }
   }
   absl::MutexLock lock(&mu_);
   if (only_service.empty()) {
@@ -313,7 +322,9 @@ absl::StatusOr<std::optional<v1::JobRun>> Bridge::StartNow(const std::string& se
         service, ".", instance,
         " is disabled (disabled: true in its config, `paasta stop` or `paasta emergency-stop`); nothing was run"));
   }
-  return engine_->StartNow(composed->job.name());
+  absl::StatusOr<std::optional<v1::JobRun>> run = engine_->StartNow(composed->job.name());
+  if (run.ok()) events_.Record(service, instance, "Emergency start: a run was started now");
+  return run;
 }
 
 absl::StatusOr<int> Bridge::Stop(const std::string& service, const std::string& instance) {
@@ -333,7 +344,12 @@ absl::StatusOr<int> Bridge::Stop(const std::string& service, const std::string& 
   composed = Compose(service, instance);
   if (!composed.ok()) return composed.status();
   if (absl::Status put = engine_->PutJob(composed->job); !put.ok()) return put;
-  return engine_->KillTasks(name);
+  absl::StatusOr<int> killed = engine_->KillTasks(name);
+  if (killed.ok()) {
+    events_.Record(service, instance,
+                   absl::StrCat("Emergency stop: killed ", *killed, " tasks; disabled until the next deploy"));
+  }
+  return killed;
 }
 
 absl::StatusOr<Bridge::Rerun> Bridge::RerunJob(const std::string& service, const std::string& instance,
@@ -353,6 +369,9 @@ absl::StatusOr<Bridge::Rerun> Bridge::RerunJob(const std::string& service, const
   absl::StatusOr<std::optional<v1::JobRun>> run = engine_->AddRunOnceJob(*clone, *execution_date);
   if (!run.ok()) return run.status();
   spdlog::info("Rerun of {} for {}: {}", composed->job.name(), absl::FormatTime(*execution_date), clone->name());
+  events_.Record(service, instance,
+                 absl::StrCat("Rerun for ", absl::FormatTime("%Y-%m-%dT%H:%M:%S", *execution_date, absl::UTCTimeZone()),
+                              " as job ", clone->name()));
   return Rerun{clone->name(), *run};
 }
 

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/event_log.h"
 #include "protos/scheduler_bridge.pb.h"
 #include "scheduler-bridge/engine.h"
 #include "scheduler-bridge/job_composer.h"
@@ -88,6 +89,9 @@ class Bridge {
 
   JobEngine& engine() { return *engine_; }
 
+  // Jobs set up, updated or removed, reruns, emergency starts and stops, for `paasta logs`.
+  const EventLog& events() const { return events_; }
+
  private:
   // What composing a job needs (the emergency stop held for its commit included).
   JobInputs Inputs(const config::ChronosJobConfig& config, const config::BranchDeployment& deployment,
@@ -100,6 +104,7 @@ class Bridge {
   const BridgeOptions options_;
   JobEngine* const engine_;
   Clock* const clock_;
+  EventLog events_;
 
   absl::Mutex sync_mu_;  // one sync (or control) at a time
   absl::Mutex mu_;

@@ -160,4 +160,12 @@ grpc::Status BridgeService::ListRuns(grpc::ServerContext*, const v1::ListRunsReq
   return grpc::Status::OK;
 }
 
+grpc::Status BridgeService::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+                                       v1::ListEventsResponse* response) {
+  absl::StatusOr<v1::ListEventsResponse> events = bridge_.events().List(*request);
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  *response = *std::move(events);
+  return grpc::Status::OK;
+}
+
 }  // namespace paasta::scheduler

@@ -42,6 +42,7 @@ class BridgeService final : public v1::SchedulerBridge::Service {
   grpc::Status Stop(grpc::ServerContext*, const v1::StopRequest*, v1::StopResponse*) override;
   grpc::Status Rerun(grpc::ServerContext*, const v1::RerunRequest*, v1::RerunResponse*) override;
   grpc::Status ListRuns(grpc::ServerContext*, const v1::ListRunsRequest*, v1::ListRunsResponse*) override;
+  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest*, v1::ListEventsResponse*) override;
 
  private:
   // INVALID_ARGUMENT unless service and instance are set and the cluster (if
