@@ -579,7 +579,6 @@ void Engine::Tick() {
     const absl::Time now = clock_->Now();
     ++ticks_;
     // 1. Ended tasks, kills past their grace, output index and rotation, back-off resets.
-    const bool index_output = now - output_indexed_at_ >= absl::Seconds(1);
     std::vector<std::pair<std::string, ProcessStatus>> ended;
     for (auto& [id, task] : tasks_) {
       if (task.record.task().state() == v1::TASK_STATE_STAGING) continue;
@@ -595,7 +594,7 @@ void Engine::Tick() {
           RunDetached({"docker", "kill", task.record.container_name()});
         }
       }
-      if (index_output) IndexOutput(task.record.task().sandbox_dir(), task.indexed_sizes, now);
+      IndexOutput(task.record.task().sandbox_dir(), task.indexed_sizes, now);
       if (ticks_ % 25 == 0)
         RotateOutput(task.record.task().sandbox_dir(), options_.max_output_bytes, task.indexed_sizes);
       auto app = apps_.find(task.record.task().app_id());
@@ -622,7 +621,7 @@ void Engine::Tick() {
       }
     }
     for (const auto& [id, status] : ended) FinishTask(id, status, &events);
-    if (index_output) output_indexed_at_ = now;
+    output_indexed_at_ = now;
 
     // 2. Apps to their counts: launch what is missing (after the back-off),
     // kill the youngest extras.

@@ -171,7 +171,7 @@ class Engine {
   Stats stats_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;
-  // When the task output was last indexed (every second), and sandboxes of ended tasks last cleaned.
+  // When the task output was last indexed (every pass), and sandboxes of ended tasks last cleaned.
   absl::Time output_indexed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time sandboxes_cleaned_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 

@@ -5,7 +5,7 @@
 // keeps an index beside each file: <sandbox>/stdout.times holds one line
 // "<unix micros> <file size>" for each supervision pass that found the file
 // grown. A line's time is the first pass that saw its first byte, so times are
-// exact to the index interval (one second) and never earlier than the line.
+// exact to the pass interval (--tick, 200 ms) and never earlier than the line.
 // Output written while the agent was down gets the time of its first pass
 // after the restart.
 //

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
 #include "cli/local_run.h"
+#include "cli/logs.h"
 #include "cli/status.h"
 #include "common/config/soa_loader.h"
 #include "common/config/system_config.h"
@@ -326,11 +327,35 @@ int RunCli(int argc, char** argv) {
     exit_code = LocalRun(local_run, std::cout, std::cerr);
   });
 
+  // logs
+  LogsOptions logs;
+  std::vector<std::string> logs_instances, logs_clusters;
+  CLI::App* logs_cmd = app.add_subcommand("logs", "Show a service's task output and deploy/job events, merged by time");
+  logs_cmd->add_option("-s,--service", logs.service, "The service")->required();
+  logs_cmd->add_option("-i,--instances", logs_instances, "Instances or jobs, comma-separated (default: all)");
+  logs_cmd->add_option("-c,--clusters", logs_clusters, "Clusters, comma-separated (default: the daemons')");
+  logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new lines until Ctrl-C");
+  logs_cmd->add_option("-n,--lines", logs.lines, "Print the newest this many lines first")->capture_default_str();
+  logs_cmd->footer(
+      "Task output comes from the agent (stdout and stderr of every task and run whose sandbox is kept, 24 h\n"
+      "after it ended), events from the deployer and the scheduler bridge (since they started).\n"
+      "Example: paasta logs -s example_service -i main -f");
+  logs_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    if (logs.lines < 0) {
+      std::cerr << "paasta logs: -n/--lines: must be 0 or more\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    logs.instances = SplitCommas(logs_instances);
+    logs.clusters = SplitCommas(logs_clusters);
+    exit_code = Logs(endpoints, logs, std::cout, std::cerr);
+  });
+
   // Commands of the original CLI that are not built yet: they exist, say so,
   // and accept any arguments.
   const std::pair<const char*, const char*> later_commands[] = {
       {"list-clusters", "List clusters"},
-      {"logs", "Show a service's task output and deploy events"},
       {"emergency-restart", "Replace an instance's tasks now"},
       {"get-latest-deployment", "Print the sha deployed to a deploy group"},
       {"wait-for-deployment", "Wait until a deploy group runs a commit"},

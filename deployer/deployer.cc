@@ -141,12 +141,6 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
         // Bounce steps are events; an error is one event until it changes or ends.
         events_.RecordChange(config.service, config.instance,
                              done.last_error().empty() ? "" : absl::StrCat("cannot deploy: ", done.last_error()));
-        if (!done.last_action().empty()) {
-          events_.Record(config.service, config.instance,
-                         done.last_action().rfind("emergency", 0) == 0
-                             ? done.last_action()
-                             : absl::StrCat(config.bounce_method, " bounce: ", done.last_action()));
-        }
         out.push_back(done);
         absl::MutexLock lock(&mu_);
         statuses_[Key(config.service, config.instance)] = std::move(done);
@@ -221,6 +215,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
         }
         stopped = false;
         status.set_last_action("emergency stop lifted");
+        events_.Record(config.service, config.instance, status.last_action());
       }
       if (stop) {
         std::vector<std::string> tasks;
@@ -237,6 +232,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
         } else {
           if (killed_for_stop != nullptr) *killed_for_stop += static_cast<int>(tasks.size());
           status.set_last_action(absl::StrCat("emergency stop: killed ", tasks.size(), " tasks"));
+          events_.Record(config.service, config.instance, status.last_action());
           spdlog::warn("emergency stop of {}: killed {} tasks without draining", config.Name(), tasks.size());
         }
         stopped = true;
@@ -274,6 +270,8 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
       }
       if (!result->actions.empty()) {
         status.set_last_action(result->actions);
+        events_.Record(config.service, config.instance,
+                       absl::StrCat(config.bounce_method, " bounce: ", result->actions));
         spdlog::info("{} bounce on {}: {}", config.bounce_method, config.Name(), result->actions);
       }
       finish(status);

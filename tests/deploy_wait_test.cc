@@ -2,10 +2,14 @@
 // generator tagging a real git repository, the deployer bouncing real tasks on
 // the agent (crossover, drained through the drainer). It follows the deploy to
 // the end and exits 0; with a timeout too short for the bounce it exits 1 and
-// names the instance it was waiting for.
+// names the instance it was waiting for. `paasta logs` then shows the bounce's
+// events and every task's output, ended tasks included, merged by time, and
+// follows new ones.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,7 +35,8 @@ class DeployWaitTest : public ::testing::Test {
     ASSERT_TRUE(MakeDirs(dir_ + "/etc").ok());
     Write("soa/svc/service.yaml", "git_url: " + repo_ + "\n");
     Write("soa/svc/marathon-local.yaml",
-          absl::StrCat("main:\n  instances: 2\n  cpus: 0.1\n  mem: 64\n  cmd: VERSION=$(cat version.txt) exec ",
+          absl::StrCat("main:\n  instances: 2\n  cpus: 0.1\n  mem: 64\n  cmd: echo starting version $(cat "
+                       "version.txt); VERSION=$(cat version.txt) exec ",
                        testing::AbsolutePath("agent/testing/test_server"),
                        "\n  healthcheck_mode: http\n  healthcheck_uri: /status\n",
                        "  healthcheck_grace_period_seconds: 5\n  healthcheck_interval_seconds: 0.2\n",
@@ -77,7 +82,8 @@ class DeployWaitTest : public ::testing::Test {
 
   std::pair<int, std::string> Paasta(std::vector<std::string> args) {
     std::vector<std::string> argv = {"cli/paasta", "--generator=" + generator_.grpc_address,
-                                     "--deployer=" + deployer_.grpc_address};
+                                     "--deployer=" + deployer_.grpc_address, "--agent=" + agent_.grpc_address,
+                                     "--scheduler-bridge=" + bridge_address_};
     argv.insert(argv.end(), args.begin(), args.end());
     auto child = testing::ChildProcess::Start(argv, dir_ + "/cli.log." + std::to_string(++calls_));
     if (!child.ok()) return {-1, ""};
@@ -89,6 +95,8 @@ class DeployWaitTest : public ::testing::Test {
   testing::Daemon agent_, drainer_, deployer_, generator_;
   std::unique_ptr<v1::Agent::Stub> agent_stub_;
   int calls_ = 0;
+  // No scheduler bridge runs here: `paasta logs` must say so and go on.
+  std::string bridge_address_ = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
 };
 
 TEST_F(DeployWaitTest, WaitFollowsTheBounceToTheEndOrTimesOutNamingTheInstance) {
@@ -113,6 +121,48 @@ TEST_F(DeployWaitTest, WaitFollowsTheBounceToTheEndOrTimesOutNamingTheInstance) 
       Paasta({"mark-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v2_, "--wait", "--timeout", "120s"});
   EXPECT_EQ(again, 0) << followed;
   EXPECT_TRUE(absl::StrContains(followed, absl::StrCat("Deployed ", v2_.substr(0, 8)))) << followed;
+
+  // paasta logs: the deployer's bounce steps and the output of the v1 tasks
+  // (ended, their sandboxes kept) before the v2 ones.
+  auto [logs_code, logs] = Paasta({"logs", "-s", "svc", "-n", "500"});
+  EXPECT_EQ(logs_code, 2) << "the scheduler bridge is down: " << logs;
+  EXPECT_TRUE(absl::StrContains(logs, "cannot reach paasta-scheduler-bridge")) << logs;
+  EXPECT_TRUE(absl::StrContains(logs, " main deployer: crossover bounce: ")) << logs;
+  const size_t first_v1 = logs.find("starting version v1");
+  const size_t first_v2 = logs.find("starting version v2");
+  ASSERT_NE(first_v1, std::string::npos) << logs;
+  ASSERT_NE(first_v2, std::string::npos) << logs;
+  EXPECT_LT(first_v1, first_v2) << logs;
+  EXPECT_NE(logs.find("starting version v1", first_v1 + 1), std::string::npos) << "both v1 tasks: " << logs;
+  EXPECT_TRUE(absl::StrContains(logs, " main stdout ")) << logs;
+  // -n keeps the newest lines.
+  auto [one_code, one] = Paasta({"logs", "-s", "svc", "-n", "1"});
+  EXPECT_EQ(std::count(one.begin(), one.end(), '\n'), 2) << "one line, one about the bridge: " << one;
+  auto [missing_code, missing] = Paasta({"logs", "-s", "svc", "-i", "nope"});
+  EXPECT_EQ(missing_code, 2) << "the bridge could not be asked: " << missing;
+  EXPECT_TRUE(absl::StrContains(missing,
+                                "svc.nope is not an instance or job of cluster local (there: main; as far "
+                                "as the daemons that answered know)"))
+      << missing;
+
+  // -f follows: a deploy back to v1 shows up while it runs.
+  auto follower = testing::ChildProcess::Start(
+      {"cli/paasta", "--deployer=" + deployer_.grpc_address, "--agent=" + agent_.grpc_address,
+       "--scheduler-bridge=" + bridge_address_, "logs", "-s", "svc", "-n", "0", "-f"},
+      dir_ + "/follow.log");
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  auto [back, back_output] =
+      Paasta({"mark-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v1_, "--wait", "--timeout", "120s"});
+  EXPECT_EQ(back, 0) << back_output;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        const std::string followed_logs = (*follower)->Output();
+        return absl::StrContains(followed_logs, "starting version v1") &&
+               absl::StrContains(followed_logs, "deployer: crossover bounce");
+      },
+      absl::Seconds(30)))
+      << (*follower)->Output();
+  EXPECT_FALSE(absl::StrContains((*follower)->Output(), "starting version v2")) << "-n 0: only new lines";
 }
 
 }  // namespace
