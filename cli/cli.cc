@@ -256,6 +256,7 @@ int RunCli(int argc, char** argv) {
   status_cmd->add_option("-c,--clusters", status_clusters, "Clusters, comma-separated (default: the daemons')");
   status_cmd->add_option("-i,--instances", status_instances, "Instances, comma-separated (default: all)");
   status_cmd->add_flag("--json", status.json, "Print the same data as JSON, for scripts");
+  status_cmd->add_flag("-v,--verbose", status.verbose, "Also print each instance's app id and its tasks");
   status_cmd->footer("Example: paasta status -s example_service -c local");
   status_cmd->callback([&] {
     if (!finish_endpoints()) return;

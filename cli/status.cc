@@ -23,14 +23,52 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
 
 std::string Ago(absl::Time then, absl::Time now) {
   const int64_t seconds = absl::ToInt64Seconds(now - then);
-  if (seconds < 60) return absl::StrCat(seconds, " seconds ago");
-  if (seconds < 3600) return absl::StrCat(seconds / 60, " minutes ago");
-  if (seconds < 86400) return absl::StrCat(seconds / 3600, " hours ago");
-  return absl::StrCat(seconds / 86400, " days ago");
+  auto count = [](int64_t n, const char* unit) { return absl::StrCat(n, " ", unit, n == 1 ? "" : "s", " ago"); };
+  if (seconds < 60) return count(seconds, "second");
+  if (seconds < 3600) return count(seconds / 60, "minute");
+  if (seconds < 86400) return count(seconds / 3600, "hour");
+  return count(seconds / 86400, "day");
 }
 
 bool Wanted(const StatusReport& report, const std::string& instance) {
   return report.only.empty() || std::find(report.only.begin(), report.only.end(), instance) != report.only.end();
+}
+
+std::string When(const google::protobuf::Timestamp& time, absl::Time now) {
+  const absl::Time when = FromProto(time);
+  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%S", when, absl::UTCTimeZone()), " (", Ago(when, now), ")");
+}
+
+// `-v`: the app and a table of its tasks (and the old apps' tasks).
+void FormatTasks(const StatusReport& report, const v1::InstanceStatus& status, std::string* out) {
+  absl::StrAppend(out, "      Marathon app ID: ", status.desired_app_id(), "\n");
+  if (status.has_app_created())
+    absl::StrAppend(out, "      App created: ", When(status.app_created(), report.now), "\n");
+  if (status.tasks().empty()) {
+    absl::StrAppend(out, "      Tasks:  none\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {{"Mesos Task ID", "Host deployed to", "Deployed at (UTC)", "Health"}};
+  for (const v1::InstanceTask& task : status.tasks()) {
+    const std::string health = task.health() == v1::HEALTH_STATE_HEALTHY     ? "Healthy"
+                               : task.health() == v1::HEALTH_STATE_UNHEALTHY ? "Unhealthy"
+                                                                             : "No health check result";
+    rows.push_back({absl::StrCat(task.id(), task.app_id() == status.desired_app_id() ? "" : " (old app)"),
+                    task.port() == 0 ? task.host() : absl::StrCat(task.host(), ":", task.port()),
+                    task.has_started_at() ? When(task.started_at(), report.now) : "Not running yet", health});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  absl::StrAppend(out, "      Tasks:\n");
+  for (const auto& row : rows) {
+    std::string line = "        ";
+    for (size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&line, row[i], i + 1 < row.size() ? std::string(widths[i] - row[i].size() + 2, ' ') : "");
+    }
+    absl::StrAppend(out, line, "\n");
+  }
 }
 
 void FormatInstance(const StatusReport& report, const v1::InstanceStatus& status, std::string* out) {
@@ -50,11 +88,16 @@ void FormatInstance(const StatusReport& report, const v1::InstanceStatus& status
   const int running = status.running_tasks();
   // As the original: Healthy when the running tasks reach the count.
   const std::string health = running >= expected ? "Healthy" : running == 0 ? "Critical" : "Warning";
-  const std::string progress = expected == 0                                       ? "Stopped"
-                               : status.bounce_in_progress() || running < expected ? "Deploying"
-                                                                                   : "Running";
+  const int64_t delay_seconds = TimeUtil::DurationToSeconds(status.launch_delay());
+  const std::string progress =
+      expected == 0 ? "Stopped"
+      : running < expected && delay_seconds > 0
+          ? absl::StrCat("Delayed (tasks are crashing, next won't launch for another ", delay_seconds, " seconds)")
+      : status.bounce_in_progress() || running < expected ? "Deploying"
+                                                          : "Running";
   absl::StrAppend(out, "    Marathon:   ", health, " - up with (", running, "/", expected,
                   ") instances. Status: ", progress, "\n");
+  if (report.verbose) FormatTasks(report, status, out);
   if (!status.last_error().empty()) absl::StrAppend(out, "    Error:      ", status.last_error(), "\n");
   const std::string ns_name = absl::StrCat(status.instance().service(), ".", status.instance().instance());
   for (const v1::Namespace& ns : report.namespaces) {
@@ -163,6 +206,7 @@ int Status(const Endpoints& endpoints, const StatusOptions& options, std::ostrea
   report.service = options.service;
   report.only = options.instances;
   report.now = absl::Now();
+  report.verbose = options.verbose;
   int exit_code = 0;
   {
     auto stub = v1::Deployer::NewStub(Connect(endpoints.deployer));

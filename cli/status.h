@@ -28,6 +28,8 @@ struct StatusReport {
   std::vector<std::string> only;
   // For "N minutes ago".
   absl::Time now;
+  // -v: each instance's app id, creation time and tasks.
+  bool verbose = false;
 };
 
 // The status text, instances then jobs, in name order.
@@ -45,6 +47,8 @@ struct StatusOptions {
   std::vector<std::string> instances;
   // Print JSON instead of text.
   bool json = false;
+  // The app id and a table of tasks for each instance.
+  bool verbose = false;
 };
 
 // `paasta status`: asks the deployer, the scheduler bridge and SmartStack, and

@@ -63,6 +63,46 @@ TEST(FormatStatusTest, LongRunningInstancesWithSmartstack) {
   EXPECT_EQ(FormatStatus(report).find("canary"), std::string::npos);
 }
 
+TEST(FormatStatusTest, VerboseListsTheTasksAndCrashingTasksSayDelayed) {
+  StatusReport report = Report();
+  report.verbose = true;
+  report.instances = {
+      Parse<v1::InstanceStatus>(R"(instance {service: "example_service" instance: "main" cluster: "local"}
+          git_sha: "3f596a503944b7ef7b534e00087d9c7f2f1c511a" desired_state: DESIRED_STATE_START
+          desired_app_id: "example--service.main.git3f596a50.config11111111"
+          app_created {seconds: 1795860000} bounce_method: "crossover" bounce_in_progress: true
+          expected_instances: 2 running_tasks: 1 launch_delay {seconds: 20}
+          tasks {id: "example--service.main.git3f596a50.config11111111.a1" host: "127.0.0.1" port: 31001
+                 started_at {seconds: 1795860540} health: HEALTH_STATE_HEALTHY
+                 app_id: "example--service.main.git3f596a50.config11111111"}
+          tasks {id: "example--service.main.git3f596a50.config11111111.b2" host: "127.0.0.1" port: 31002
+                 app_id: "example--service.main.git3f596a50.config11111111" health: HEALTH_STATE_UNKNOWN}
+          tasks {id: "example--service.main.git00000000.config22222222.c3" host: "127.0.0.1" port: 31000
+                 started_at {seconds: 1795850000} health: HEALTH_STATE_UNHEALTHY
+                 app_id: "example--service.main.git00000000.config22222222"})"),
+  };
+  EXPECT_EQ(
+      FormatStatus(report),
+      "\n"
+      "cluster: local\n"
+      "  instance: main\n"
+      "    Git sha:    3f596a50 (desired)\n"
+      "    State:      Bouncing (crossover) - Desired state: Started\n"
+      "    Marathon:   Warning - up with (1/2) instances. Status: Delayed (tasks are crashing, next won't launch for "
+      "another 20 seconds)\n"
+      "      Marathon app ID: example--service.main.git3f596a50.config11111111\n"
+      "      App created: 2026-11-28T10:00:00 (10 minutes ago)\n"
+      "      Tasks:\n"
+      // clang-format off
+      "        Mesos Task ID                                                  Host deployed to  Deployed at (UTC)                   Health\n"
+      "        example--service.main.git3f596a50.config11111111.a1            127.0.0.1:31001   2026-11-28T10:09:00 (1 minute ago)  Healthy\n"
+      "        example--service.main.git3f596a50.config11111111.b2            127.0.0.1:31002   Not running yet                     No health check result\n"
+      "        example--service.main.git00000000.config22222222.c3 (old app)  127.0.0.1:31000   2026-11-28T07:13:20 (2 hours ago)   Unhealthy\n");
+  // clang-format on
+  report.verbose = false;
+  EXPECT_EQ(FormatStatus(report).find("Tasks:"), std::string::npos);
+}
+
 TEST(FormatStatusTest, JsonHasTheSameDataForScripts) {
   StatusReport report = Report();
   report.instances = {Parse<v1::InstanceStatus>(

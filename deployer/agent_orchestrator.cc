@@ -33,6 +33,8 @@ absl::StatusOr<std::vector<OrchestratorApp>> AgentOrchestrator::ListApps(const s
     out.instances = app.definition().instances();
     out.has_health_checks = app.definition().health_checks_size() > 0;
     out.labels.insert(app.definition().labels().begin(), app.definition().labels().end());
+    out.launch_delay = absl::Nanoseconds(TimeUtil::DurationToNanoseconds(app.launch_delay()));
+    if (app.has_version()) out.version = absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(app.version()));
     for (const v1::Task& task : app.tasks()) {
       OrchestratorTask t;
       t.id = task.id();

@@ -202,6 +202,7 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
         finish(status);
         continue;
       }
+      DescribeTasks(*apps, desired->id, &status);
       bool stopped = false;
       for (const OrchestratorApp& app : *apps) {
         auto label = app.labels.find(kEmergencyStopLabel);
@@ -278,6 +279,38 @@ std::vector<v1::InstanceStatus> Deployer::Pass(const std::string& only_service, 
     }
   }
   return out;
+}
+
+void DescribeTasks(const std::vector<OrchestratorApp>& apps, const std::string& desired_app_id,
+                   v1::InstanceStatus* status) {
+  std::vector<const OrchestratorApp*> ordered;
+  for (const OrchestratorApp& app : apps) {
+    if (app.id == desired_app_id) {
+      ordered.insert(ordered.begin(), &app);
+      if (app.launch_delay > absl::ZeroDuration()) {
+        *status->mutable_launch_delay() = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(app.launch_delay));
+      }
+      if (app.version != absl::InfinitePast()) {
+        *status->mutable_app_created() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(app.version));
+      }
+    } else {
+      ordered.push_back(&app);
+    }
+  }
+  for (const OrchestratorApp* app : ordered) {
+    for (const OrchestratorTask& task : app->tasks) {
+      v1::InstanceTask* out = status->add_tasks();
+      out->set_id(task.id);
+      out->set_app_id(app->id);
+      out->set_host(task.host);
+      if (!task.ports.empty()) out->set_port(static_cast<uint32_t>(task.ports[0]));
+      if (task.started)
+        *out->mutable_started_at() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(task.started_at));
+      out->set_health(task.health_results == 0                    ? v1::HEALTH_STATE_UNKNOWN
+                      : task.alive_results == task.health_results ? v1::HEALTH_STATE_HEALTHY
+                                                                  : v1::HEALTH_STATE_UNHEALTHY);
+    }
+  }
 }
 
 }  // namespace paasta::deployer

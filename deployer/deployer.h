@@ -77,6 +77,11 @@ class Deployer {
   std::map<std::string, v1::InstanceStatus> statuses_ ABSL_GUARDED_BY(mu_);
 };
 
+// Fills the status's tasks (the desired app's first), launch delay and app
+// creation time from the instance's apps.
+void DescribeTasks(const std::vector<OrchestratorApp>& apps, const std::string& desired_app_id,
+                   v1::InstanceStatus* status);
+
 }  // namespace paasta::deployer
 
 #endif  // PAASTA_DEPLOYER_DEPLOYER_H_

@@ -34,7 +34,7 @@ std::string StripSlash(const std::string& id) { return std::string(absl::StripPr
 
 // The keys of an app in GET /v2/apps that ParseMarathonApp reads.
 const std::set<std::string>& AppKeysRead() {
-  static const auto* keys = new std::set<std::string>{"id", "instances", "healthChecks", "labels", "tasks"};
+  static const auto* keys = new std::set<std::string>{"id", "instances", "healthChecks", "labels", "tasks", "version"};
   return *keys;
 }
 
@@ -57,6 +57,11 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
   if (app.contains("labels") && app["labels"].is_object()) {
     for (const auto& [key, value] : app["labels"].items()) {
       if (value.is_string()) out.labels[key] = value;
+    }
+  }
+  if (app.contains("version") && app["version"].is_string()) {
+    if (absl::StatusOr<absl::Time> version = ParseIsoDateTime(app["version"].get<std::string>()); version.ok()) {
+      out.version = *version;
     }
   }
   if (!app.contains("tasks") || !app["tasks"].is_array()) return out;

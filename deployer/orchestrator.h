@@ -42,6 +42,10 @@ struct OrchestratorApp {
   std::vector<OrchestratorTask> tasks;
   // The app's labels (the deployer marks emergency stops with one).
   std::map<std::string, std::string> labels;
+  // How long the engine waits before relaunching a crashed task (0: not backing off).
+  absl::Duration launch_delay = absl::ZeroDuration();
+  // When the app was created or last changed (its version); InfinitePast if unknown.
+  absl::Time version = absl::InfinitePast();
 };
 
 // The label an emergency-stopped app carries until the next deploy (a new app).

@@ -122,6 +122,18 @@ TEST_F(DeployWaitTest, WaitFollowsTheBounceToTheEndOrTimesOutNamingTheInstance) 
   EXPECT_EQ(again, 0) << followed;
   EXPECT_TRUE(absl::StrContains(followed, absl::StrCat("Deployed ", v2_.substr(0, 8)))) << followed;
 
+  // paasta status -v: the new app and its two tasks, healthy, from the deployer's last pass.
+  auto [status_code, status] = Paasta({"status", "-s", "svc", "-v"});
+  EXPECT_EQ(status_code, 2) << "the scheduler bridge is down: " << status;
+  EXPECT_TRUE(absl::StrContains(status, absl::StrCat("Marathon app ID: svc.main.git", v2_.substr(0, 8)))) << status;
+  EXPECT_TRUE(absl::StrContains(status, "Mesos Task ID")) << status;
+  size_t healthy_rows = 0;
+  for (size_t at = status.find("127.0.0.1:"); at != std::string::npos; at = status.find("127.0.0.1:", at + 1)) {
+    const size_t end = status.find('\n', at);
+    healthy_rows += absl::StrContains(status.substr(at, end - at), "Healthy");
+  }
+  EXPECT_EQ(healthy_rows, 2u) << status;
+
   // paasta logs: the deployer's bounce steps and the output of the v1 tasks
   // (ended, their sandboxes kept) before the v2 ones.
   auto [logs_code, logs] = Paasta({"logs", "-s", "svc", "-n", "500"});
