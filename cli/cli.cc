@@ -265,24 +265,96 @@ int RunCli(int argc, char** argv) {
     exit_code = Status(endpoints, status, std::cout, std::cerr);
   });
 
-  // emergency-start, emergency-stop
+  // emergency-start, emergency-stop, emergency-restart
   EmergencyOptions emergency;
-  for (const bool stop : {false, true}) {
-    CLI::App* cmd = app.add_subcommand(
-        stop ? "emergency-stop" : "emergency-start",
-        stop ? "Kill an instance's tasks now, without draining (jobs: kill and disable until the next deploy)"
-             : "Start an instance now (jobs: run now, schedule unchanged; long-running: lift an emergency stop)");
+  struct EmergencyCommand {
+    const char* name;
+    const char* help;
+    bool stop;
+    bool restart;
+  };
+  const EmergencyCommand emergency_commands[] = {
+      {"emergency-start",
+       "Start an instance now (jobs: run now, schedule unchanged; long-running: lift an emergency stop)", false, false},
+      {"emergency-stop",
+       "Kill an instance's tasks now, without draining (jobs: kill and disable until the next deploy)", true, false},
+      {"emergency-restart", "Replace a long-running instance's tasks now: kill them without draining, then start",
+       false, true},
+  };
+  for (const EmergencyCommand& command : emergency_commands) {
+    CLI::App* cmd = app.add_subcommand(command.name, command.help);
     cmd->add_option("-s,--service", emergency.service, "The service")->required();
     cmd->add_option("-i,--instance", emergency.instance, "The instance or job")->required();
     cmd->add_option("-c,--cluster", emergency.cluster, "The cluster (default: the one the daemons serve)");
-    cmd->footer(absl::StrCat("Example: paasta ", stop ? "emergency-stop" : "emergency-start",
-                             " -s example_batch -i rollup -c local"));
-    cmd->callback([&, stop] {
+    cmd->footer(absl::StrCat("Example: paasta ", command.name, " -s ",
+                             command.restart ? "example_service -i main" : "example_batch -i rollup", " -c local"));
+    const bool stop = command.stop, restart = command.restart;
+    cmd->callback([&, stop, restart] {
       if (!finish_endpoints()) return;
       emergency.stop = stop;
+      emergency.restart = restart;
       exit_code = Emergency(endpoints, emergency, std::cout, std::cerr);
     });
   }
+
+  // wait-for-deployment, get-latest-deployment, rollback
+  MarkForDeploymentOptions wait;
+  std::string wait_timeout = "30m";
+  CLI::App* wait_cmd = app.add_subcommand(
+      "wait-for-deployment", "Wait until a deploy group runs a commit (marked by someone else), following the bounce");
+  wait_cmd->add_option("-s,--service", wait.service, "The service")->required();
+  wait_cmd->add_option("-l,--deploy-group", wait.deploy_group, "The deploy group")->required();
+  wait_cmd->add_option("-c,-k,--commit", wait.commit, "A full or abbreviated sha")->required();
+  wait_cmd->add_option("--timeout", wait_timeout, "Give up after this long (e.g. 30m, 90s)")->capture_default_str();
+  wait_cmd->footer("Example: paasta wait-for-deployment -s example_service -l local.everything -c 3f596a5");
+  wait_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    if (!absl::ParseDuration(wait_timeout, &wait.timeout) || wait.timeout <= absl::ZeroDuration()) {
+      std::cerr << "paasta wait-for-deployment: --timeout: \"" << wait_timeout
+                << "\" is not a positive duration (e.g. 30m)\n";
+      exit_code = kExitUsage;
+      return;
+    }
+    wait.terminal = ::isatty(1) != 0;
+    exit_code = WaitForDeploymentOf(endpoints, wait, std::cout, std::cerr);
+  });
+
+  std::string latest_service, latest_group;
+  CLI::App* latest_cmd = app.add_subcommand("get-latest-deployment", "Print the commit (full sha) a deploy group runs");
+  latest_cmd->add_option("-s,--service", latest_service, "The service")->required();
+  latest_cmd->add_option("-l,--deploy-group", latest_group, "The deploy group")->required();
+  latest_cmd->footer("Example: paasta get-latest-deployment -s example_service -l local.everything");
+  latest_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    exit_code = GetLatestDeployment(endpoints, latest_service, latest_group, std::cout, std::cerr);
+  });
+
+  RollbackOptions rollback;
+  std::vector<std::string> rollback_groups;
+  CLI::App* rollback_cmd =
+      app.add_subcommand("rollback", "Deploy an earlier commit to deploy groups (mark-for-deployment for each)");
+  rollback_cmd->add_option("-s,--service", rollback.service, "The service")->required();
+  rollback_cmd->add_option("-k,-c,--commit", rollback.commit, "The commit to go back to")->required();
+  rollback_cmd->add_option("-l,--deploy-groups", rollback_groups,
+                           "Deploy groups, comma-separated (default: every group the service has deployed)");
+  rollback_cmd->footer("Example: paasta rollback -s example_service -k 3f596a5 -l local.everything");
+  rollback_cmd->callback([&] {
+    if (!finish_endpoints()) return;
+    rollback.deploy_groups = SplitCommas(rollback_groups);
+    exit_code = Rollback(endpoints, rollback, std::cout, std::cerr);
+  });
+
+  // list-clusters: no daemon needed.
+  std::string clusters_soa_dir;
+  CLI::App* clusters_cmd =
+      app.add_subcommand("list-clusters", "List the clusters the services of a soa-configs folder run in");
+  clusters_cmd->add_option("-y,--soa-dir", clusters_soa_dir,
+                           "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
+  clusters_cmd->footer("Example: paasta list-clusters -y examples/soa-configs");
+  clusters_cmd->callback([&] {
+    exit_code =
+        ListClusters(clusters_soa_dir.empty() ? config::DefaultSoaDir() : clusters_soa_dir, std::cout, std::cerr);
+  });
 
   // local-run: no daemon needed.
   LocalRunOptions local_run;
@@ -352,23 +424,6 @@ int RunCli(int argc, char** argv) {
     logs.clusters = SplitCommas(logs_clusters);
     exit_code = Logs(endpoints, logs, std::cout, std::cerr);
   });
-
-  // Commands of the original CLI that are not built yet: they exist, say so,
-  // and accept any arguments.
-  const std::pair<const char*, const char*> later_commands[] = {
-      {"list-clusters", "List clusters"},
-      {"emergency-restart", "Replace an instance's tasks now"},
-      {"get-latest-deployment", "Print the sha deployed to a deploy group"},
-      {"wait-for-deployment", "Wait until a deploy group runs a commit"},
-      {"rollback", "Deploy an earlier commit to deploy groups"},
-  };
-  for (const auto& [name, help] : later_commands) {
-    CLI::App* cmd = app.add_subcommand(name, absl::StrCat(help, " (not available yet)"));
-    cmd->allow_extras();
-    cmd->prefix_command();
-    const std::string command = name;
-    cmd->callback([&exit_code, command] { exit_code = NotAvailableYet(command, std::cerr); });
-  }
 
   try {
     app.parse(argc, argv);

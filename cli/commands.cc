@@ -5,6 +5,8 @@
 #include <ostream>
 #include <set>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/config/validate.h"
@@ -18,8 +20,32 @@
 
 namespace paasta::cli {
 
-int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
-                      const v1::MarkForDeploymentResponse& marked, std::ostream& out, std::ostream& err);
+namespace {
+
+// Follows the bounce of `instances` to `sha` (see MarkForDeploymentOptions.wait).
+int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, const std::string& sha,
+                      const google::protobuf::RepeatedPtrField<v1::InstanceRef>& instances, const std::string& command,
+                      std::ostream& out, std::ostream& err);
+
+// The generator's deployments of a service.
+grpc::Status ListDeployments(const Endpoints& endpoints, const std::string& service,
+                             v1::ListDeploymentsResponse* response) {
+  auto stub = v1::Generator::NewStub(Connect(endpoints.generator));
+  grpc::ClientContext context;
+  SetDeadline(endpoints, &context);
+  v1::ListDeploymentsRequest request;
+  request.set_service(service);
+  return stub->ListDeployments(&context, request, response);
+}
+
+const v1::Deployment* FindGroup(const v1::ListDeploymentsResponse& deployments, const std::string& group) {
+  for (const v1::Deployment& deployment : deployments.deployments()) {
+    if (deployment.deploy_group() == group) return &deployment;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
                       std::ostream& err) {
@@ -41,7 +67,8 @@ int MarkForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
     out << "No long-running instance is in deploy group " << options.deploy_group << ": nothing to wait for.\n";
     return 0;
   }
-  return WaitForDeployment(endpoints, options, response, out, err);
+  return WaitForDeployment(endpoints, options, response.git_sha(), response.instances(), "mark-for-deployment", out,
+                           err);
 }
 
 DeployProgress DescribeProgress(const v1::InstanceStatus& status, const std::string& sha) {
@@ -67,8 +94,11 @@ DeployProgress DescribeProgress(const v1::InstanceStatus& status, const std::str
   return progress;
 }
 
-int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options,
-                      const v1::MarkForDeploymentResponse& marked, std::ostream& out, std::ostream& err) {
+namespace {
+
+int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions& options, const std::string& sha,
+                      const google::protobuf::RepeatedPtrField<v1::InstanceRef>& instances, const std::string& command,
+                      std::ostream& out, std::ostream& err) {
   auto deployer = v1::Deployer::NewStub(Connect(endpoints.deployer));
   const absl::Time deadline = absl::Now() + options.timeout;
   std::map<std::string, std::string> shown;  // instance -> the line last printed
@@ -89,7 +119,7 @@ int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
       cluster = instance.instance().cluster();
     }
     std::vector<std::string> followed, elsewhere;
-    for (const v1::InstanceRef& ref : marked.instances()) {
+    for (const v1::InstanceRef& ref : instances) {
       (cluster.empty() || ref.cluster() == cluster ? followed : elsewhere).push_back(ref.instance());
     }
     if (!reported_clusters && !elsewhere.empty()) {
@@ -105,7 +135,7 @@ int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
       if (it == by_instance.end()) {
         progress.line = instance + ": waiting for the deployer's first pass";
       } else {
-        progress = DescribeProgress(*it->second, marked.git_sha());
+        progress = DescribeProgress(*it->second, sha);
       }
       all_done &= progress.done;
       if (!progress.done && stuck.empty()) stuck = progress.line;
@@ -123,19 +153,116 @@ int WaitForDeployment(const Endpoints& endpoints, const MarkForDeploymentOptions
         if (shown[followed[i]] != lines[i]) out << lines[i] << "\n";
         shown[followed[i]] = lines[i];
       }
+      out.flush();
     }
     if (all_done) {
-      out << "Deployed " << marked.git_sha().substr(0, 8) << " to deploy group " << options.deploy_group << ".\n";
+      out << "Deployed " << sha.substr(0, 8) << " to deploy group " << options.deploy_group << ".\n";
       return 0;
     }
     if (absl::Now() >= deadline) {
       if (options.terminal) out << "\33[" << lines.size() << "B";
-      err << "paasta mark-for-deployment: timed out after " << absl::FormatDuration(options.timeout) << " waiting for "
+      err << "paasta " << command << ": timed out after " << absl::FormatDuration(options.timeout) << " waiting for "
           << stuck << "\n";
       return 1;
     }
     absl::SleepFor(options.poll_interval);
   }
+}
+
+}  // namespace
+
+int WaitForDeploymentOf(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
+                        std::ostream& err) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  std::string last_seen;
+  while (true) {
+    v1::ListDeploymentsResponse deployments;
+    const grpc::Status status = ListDeployments(endpoints, options.service, &deployments);
+    if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND) {
+      return ReportRpcFailure(endpoints.generator, status, err);
+    }
+    const v1::Deployment* group = FindGroup(deployments, options.deploy_group);
+    const std::string now_at = group == nullptr ? "" : group->git_sha();
+    if (!now_at.empty() && absl::StartsWith(now_at, absl::AsciiStrToLower(options.commit))) {
+      if (group->instances().empty()) {
+        out << "No long-running instance is in deploy group " << options.deploy_group << ": nothing to wait for.\n";
+        return 0;
+      }
+      MarkForDeploymentOptions rest = options;
+      rest.timeout = std::max(absl::ZeroDuration(), deadline - absl::Now());
+      return WaitForDeployment(endpoints, rest, now_at, group->instances(), "wait-for-deployment", out, err);
+    }
+    if (const std::string seen = now_at.empty() ? "-" : now_at; seen != last_seen) {
+      out << "Waiting for deploy group " << options.deploy_group << " of " << options.service << " to point at "
+          << options.commit << " (now at " << (now_at.empty() ? "nothing" : now_at.substr(0, 8)) << ")\n";
+      last_seen = seen;
+      out.flush();
+    }
+    if (absl::Now() >= deadline) {
+      err << "paasta wait-for-deployment: timed out after " << absl::FormatDuration(options.timeout)
+          << ": deploy group " << options.deploy_group << " was never marked with " << options.commit
+          << " (see `paasta mark-for-deployment`)\n";
+      return 1;
+    }
+    absl::SleepFor(options.poll_interval);
+  }
+}
+
+int GetLatestDeployment(const Endpoints& endpoints, const std::string& service, const std::string& deploy_group,
+                        std::ostream& out, std::ostream& err) {
+  v1::ListDeploymentsResponse deployments;
+  const grpc::Status status = ListDeployments(endpoints, service, &deployments);
+  if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
+  const v1::Deployment* group = FindGroup(deployments, deploy_group);
+  if (group == nullptr) {
+    std::vector<std::string> groups;
+    for (const v1::Deployment& deployment : deployments.deployments()) groups.push_back(deployment.deploy_group());
+    err << "paasta get-latest-deployment: " << service << " has no deployment to deploy group " << deploy_group
+        << " (deployed groups: " << (groups.empty() ? "none" : absl::StrJoin(groups, ", ")) << ")\n";
+    return 1;
+  }
+  out << group->git_sha() << "\n";
+  return 0;
+}
+
+int Rollback(const Endpoints& endpoints, const RollbackOptions& options, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> groups = options.deploy_groups;
+  if (groups.empty()) {
+    v1::ListDeploymentsResponse deployments;
+    const grpc::Status status = ListDeployments(endpoints, options.service, &deployments);
+    if (!status.ok()) return ReportRpcFailure(endpoints.generator, status, err);
+    for (const v1::Deployment& deployment : deployments.deployments()) groups.push_back(deployment.deploy_group());
+    if (groups.empty()) {
+      err << "paasta rollback: " << options.service << " has never been deployed: nothing to roll back\n";
+      return 1;
+    }
+  }
+  int exit_code = 0;
+  for (const std::string& group : groups) {
+    MarkForDeploymentOptions mark;
+    mark.service = options.service;
+    mark.deploy_group = group;
+    mark.commit = options.commit;
+    exit_code = std::max(exit_code, MarkForDeployment(endpoints, mark, out, err));
+  }
+  return exit_code;
+}
+
+int ListClusters(const std::string& soa_dir, std::ostream& out, std::ostream& err) {
+  const config::SoaDir soa(soa_dir);
+  absl::StatusOr<std::vector<std::string>> services = soa.ListPaastaServices();
+  if (!services.ok()) {
+    err << "paasta list-clusters: " << services.status().message() << "\n";
+    return ExitCodeFor(services.status());
+  }
+  std::set<std::string> clusters;
+  for (const std::string& name : *services) {
+    std::vector<config::Problem> problems;
+    absl::StatusOr<config::ServiceConfig> service = soa.LoadService(name, &problems);
+    if (service.ok()) clusters.insert(service->clusters.begin(), service->clusters.end());
+  }
+  for (const std::string& cluster : clusters) out << cluster << "\n";
+  return 0;
 }
 
 int SetState(const Endpoints& endpoints, const SetStateOptions& options, std::ostream& out, std::ostream& err) {
@@ -232,6 +359,12 @@ int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::
     v1::JobStatus response;
     job_status = bridge->GetJobStatus(&context, request, &response);
   }
+  if (job_status.ok() && options.restart) {
+    err << "paasta emergency-restart: " << name << " is a scheduled job: emergency-restart replaces the tasks of "
+        << "long-running instances. For a job: `paasta emergency-stop` to kill its run, `paasta emergency-start` "
+        << "to run it now.\n";
+    return 1;
+  }
   if (job_status.ok()) {
     grpc::ClientContext context;
     SetDeadline(endpoints, &context);
@@ -260,23 +393,29 @@ int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::
   grpc::ClientContext context;
   SetDeadline(endpoints, &context);
   grpc::Status status;
-  if (options.stop) {
+  int killed = 0;
+  if (options.stop || options.restart) {
     v1::EmergencyStopRequest request;
     *request.mutable_instance() = instance;
     v1::EmergencyStopResponse response;
     status = deployer->EmergencyStop(&context, request, &response);
-    if (status.ok()) {
-      out << name << ": killed " << response.killed_tasks()
+    killed = response.killed_tasks();
+    if (status.ok() && !options.restart) {
+      out << name << ": killed " << killed
           << " task(s) without draining; it stays at zero until its next deploy or `paasta emergency-start`.\n";
       return 0;
     }
-  } else {
+  }
+  if (status.ok() && (!options.stop || options.restart)) {
+    grpc::ClientContext start_context;
+    SetDeadline(endpoints, &start_context);
     v1::EmergencyStartRequest request;
     *request.mutable_instance() = instance;
     v1::EmergencyStartResponse response;
-    status = deployer->EmergencyStart(&context, request, &response);
+    status = deployer->EmergencyStart(&start_context, request, &response);
     if (status.ok()) {
-      out << name << ": started; " << response.status().expected_instances() << " task(s) expected.\n";
+      out << name << ": " << (options.restart ? absl::StrCat("killed ", killed, " task(s) without draining and ") : "")
+          << "started; " << response.status().expected_instances() << " task(s) expected.\n";
       return 0;
     }
   }
@@ -371,11 +510,6 @@ int List(const ListOptions& options, std::ostream& out, std::ostream& err) {
     for (const std::string& name : names) out << name << "\n";
   }
   return 0;
-}
-
-int NotAvailableYet(const std::string& command, std::ostream& err) {
-  err << "paasta: `paasta " << command << "` is not available yet in paasta " << kVersion << ".\n";
-  return ExitCodeFor(absl::UnimplementedError(""));
 }
 
 }  // namespace paasta::cli

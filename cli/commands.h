@@ -101,19 +101,42 @@ struct EmergencyOptions {
   // Start (jobs: run now; long-running: lift an emergency stop and reconcile)
   // or stop (kill every task now, without draining, until the next deploy).
   bool stop = false;
+  // Restart (long-running only): stop, then start at once.
+  bool restart = false;
   std::string service;
   std::string instance;
   // Empty means the cluster the daemons serve.
   std::string cluster;
 };
 
-// `paasta emergency-start|emergency-stop`: asks the scheduler bridge when the
-// instance is a job, the deployer when it is long-running.
+// `paasta emergency-start|emergency-stop|emergency-restart`: asks the
+// scheduler bridge when the instance is a job, the deployer when it is
+// long-running.
 int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::ostream& out, std::ostream& err);
 
-// For commands that exist in the original CLI but not yet here: says so and
-// returns the UNIMPLEMENTED exit code.
-int NotAvailableYet(const std::string& command, std::ostream& err);
+// `paasta wait-for-deployment`: waits until the deploy group points at
+// `options.commit` (a full or abbreviated sha; someone else marks it), then
+// follows its long-running instances as mark-for-deployment --wait does.
+int WaitForDeploymentOf(const Endpoints& endpoints, const MarkForDeploymentOptions& options, std::ostream& out,
+                        std::ostream& err);
+
+// `paasta get-latest-deployment`: prints the sha a deploy group runs.
+int GetLatestDeployment(const Endpoints& endpoints, const std::string& service, const std::string& deploy_group,
+                        std::ostream& out, std::ostream& err);
+
+struct RollbackOptions {
+  std::string service;
+  // The commit to go back to.
+  std::string commit;
+  // Empty: every deploy group the service has deployed.
+  std::vector<std::string> deploy_groups;
+};
+
+// `paasta rollback`: marks `commit` for deployment in each deploy group.
+int Rollback(const Endpoints& endpoints, const RollbackOptions& options, std::ostream& out, std::ostream& err);
+
+// `paasta list-clusters`: every cluster a service of the soa-configs runs in.
+int ListClusters(const std::string& soa_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace paasta::cli
 

@@ -28,11 +28,5 @@ TEST(ReportRpcFailureTest, UnimplementedSaysTheDaemonCannotDoItYet) {
   EXPECT_NE(err.str().find("paasta-monitor at 127.0.0.1:7706 cannot do this yet"), std::string::npos) << err.str();
 }
 
-TEST(NotAvailableYetTest, SaysSoAndExitsThree) {
-  std::ostringstream err;
-  EXPECT_EQ(NotAvailableYet("status", err), 3);
-  EXPECT_EQ(err.str(), "paasta: `paasta status` is not available yet in paasta 0.1.0.\n");
-}
-
 }  // namespace
 }  // namespace paasta::cli

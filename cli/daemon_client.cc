@@ -20,8 +20,7 @@ Endpoints DefaultEndpoints() {
   endpoints.agent = {"paasta-agent", "--agent", kAgentAddresses.grpc};
   endpoints.generator = {"paasta-generator", "--generator", kGeneratorAddresses.grpc};
   endpoints.deployer = {"paasta-deployer", "--deployer", kDeployerAddresses.grpc};
-  endpoints.scheduler_bridge = {"paasta-scheduler-bridge", "--scheduler-bridge",
-                                kSchedulerBridgeAddresses.grpc};
+  endpoints.scheduler_bridge = {"paasta-scheduler-bridge", "--scheduler-bridge", kSchedulerBridgeAddresses.grpc};
   endpoints.drainer = {"paasta-drainer", "--drainer", kDrainerAddresses.grpc};
   endpoints.monitor = {"paasta-monitor", "--monitor", kMonitorAddresses.grpc};
   endpoints.smartstack = {"paasta-smartstack", "--smartstack", kSmartstackAddresses.grpc};
@@ -36,14 +35,13 @@ void SetDeadline(const Endpoints& endpoints, grpc::ClientContext* context) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + endpoints.rpc_timeout));
 }
 
-int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status,
-                     std::ostream& err) {
+int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status, std::ostream& err) {
   const absl::Status converted = FromGrpcStatus(status);
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      err << "paasta: cannot reach " << endpoint.binary << " at " << endpoint.address
-          << " (set its address with " << endpoint.flag << " or `" << endpoint.flag.substr(2)
+      err << "paasta: cannot reach " << endpoint.binary << " at " << endpoint.address << " (set its address with "
+          << endpoint.flag << " or `" << endpoint.flag.substr(2)
           << " = \"HOST:PORT\"` in the config file): " << status.error_message() << "\n";
       break;
     case grpc::StatusCode::UNIMPLEMENTED:

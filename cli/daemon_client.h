@@ -50,8 +50,7 @@ void SetDeadline(const Endpoints& endpoints, grpc::ClientContext* context);
 // (common/status_map.h): unreachable daemons name the address and the flag
 // that sets it (exit 2); UNIMPLEMENTED says the daemon cannot do this yet
 // (exit 3); other errors print the daemon's message.
-int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status,
-                     std::ostream& err);
+int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status, std::ostream& err);
 
 // "user@host" for the requested_by fields of mutating calls.
 std::string RequestedBy();

@@ -217,11 +217,5 @@ TEST(CliTest, MetastatusShowsEveryDaemonsHealth) {
   EXPECT_TRUE(absl::StrContains(result.output, "unreachable")) << result.output;
 }
 
-TEST(CliTest, CommandsNotBuiltYetSaySo) {
-  const CliResult result = RunPaasta({"local-run", "-s", "example_service", "-v"});
-  EXPECT_EQ(result.exit_code, 3);
-  EXPECT_EQ(result.output, "paasta: `paasta local-run` is not available yet in paasta 0.1.0.\n");
-}
-
 }  // namespace
 }  // namespace paasta

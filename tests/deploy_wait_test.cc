@@ -177,5 +177,65 @@ TEST_F(DeployWaitTest, WaitFollowsTheBounceToTheEndOrTimesOutNamingTheInstance) 
   EXPECT_FALSE(absl::StrContains((*follower)->Output(), "starting version v2")) << "-n 0: only new lines";
 }
 
+// The deploy commands around mark-for-deployment: get-latest-deployment,
+// wait-for-deployment (for a commit someone else marks), rollback,
+// emergency-restart and list-clusters, on the same real daemons.
+TEST_F(DeployWaitTest, LatestDeploymentWaitRollbackAndEmergencyRestart) {
+  auto [marked, marked_output] =
+      Paasta({"mark-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v1_, "--wait", "--timeout", "120s"});
+  ASSERT_EQ(marked, 0) << marked_output;
+  auto [latest_code, latest] = Paasta({"get-latest-deployment", "-s", "svc", "-l", "local.everything"});
+  EXPECT_EQ(latest_code, 0) << latest;
+  EXPECT_EQ(latest, v1_ + "\n");
+  auto [unknown_code, unknown] = Paasta({"get-latest-deployment", "-s", "svc", "-l", "prod.everything"});
+  EXPECT_EQ(unknown_code, 1) << unknown;
+  EXPECT_TRUE(absl::StrContains(unknown,
+                                "svc has no deployment to deploy group prod.everything (deployed groups: "
+                                "local.everything)"))
+      << unknown;
+
+  // Nobody marks v2: the wait times out saying so.
+  auto [never_code, never] =
+      Paasta({"wait-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v2_.substr(0, 7), "--timeout", "1s"});
+  EXPECT_EQ(never_code, 1) << never;
+  EXPECT_TRUE(absl::StrContains(never, "was never marked with " + v2_.substr(0, 7))) << never;
+
+  // A wait started before someone marks v2 follows that deploy to the end.
+  auto waiter = testing::ChildProcess::Start(
+      {"cli/paasta", "--generator=" + generator_.grpc_address, "--deployer=" + deployer_.grpc_address,
+       "wait-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v2_.substr(0, 7), "--timeout", "120s"},
+      dir_ + "/waiter.log");
+  ASSERT_TRUE(waiter.ok()) << waiter.status();
+  ASSERT_TRUE(testing::WaitUntil([&] { return absl::StrContains((*waiter)->Output(), "Waiting for deploy group"); },
+                                 absl::Seconds(30)))
+      << (*waiter)->Output();
+  auto [v2_code, v2_output] = Paasta({"mark-for-deployment", "-s", "svc", "-l", "local.everything", "-c", v2_});
+  ASSERT_EQ(v2_code, 0) << v2_output;
+  const absl::StatusOr<int> waited = (*waiter)->Wait(absl::Seconds(150));
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_TRUE(WIFEXITED(*waited) && WEXITSTATUS(*waited) == 0) << (*waiter)->Output();
+  EXPECT_TRUE(absl::StrContains((*waiter)->Output(),
+                                absl::StrCat("Deployed ", v2_.substr(0, 8), " to deploy group local.everything.")))
+      << (*waiter)->Output();
+
+  // rollback: every deployed group back to v1.
+  auto [rollback_code, rolled_back] = Paasta({"rollback", "-s", "svc", "-k", v1_.substr(0, 10)});
+  EXPECT_EQ(rollback_code, 0) << rolled_back;
+  EXPECT_TRUE(absl::StrContains(rolled_back, "Marked " + v1_ + " for deployment in deploy group local.everything"))
+      << rolled_back;
+  auto [after_code, after] = Paasta({"get-latest-deployment", "-s", "svc", "-l", "local.everything"});
+  EXPECT_EQ(after, v1_ + "\n") << after;
+
+  // emergency-restart: the tasks are replaced at once (no scheduler bridge here: the instance is the deployer's).
+  auto [restart_code, restarted] = Paasta({"emergency-restart", "-s", "svc", "-i", "main"});
+  EXPECT_EQ(restart_code, 0) << restarted;
+  EXPECT_TRUE(absl::StrContains(restarted, "svc.main: killed ")) << restarted;
+  EXPECT_TRUE(absl::StrContains(restarted, "task(s) without draining and started; 2 task(s) expected.")) << restarted;
+
+  auto [clusters_code, clusters] = Paasta({"list-clusters", "-y", dir_ + "/soa"});
+  EXPECT_EQ(clusters_code, 0) << clusters;
+  EXPECT_EQ(clusters, "local\n");
+}
+
 }  // namespace
 }  // namespace paasta

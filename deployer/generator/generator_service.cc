@@ -14,6 +14,18 @@
 namespace paasta::generator {
 namespace {
 
+// The deploy group's long-running instances (what a deploy's --wait follows).
+void AddGroupInstances(const config::ServiceConfig& service, const std::string& group,
+                       google::protobuf::RepeatedPtrField<v1::InstanceRef>* out) {
+  for (const config::MarathonInstanceConfig& instance : service.marathon) {
+    if (instance.deploy_group != group) continue;
+    v1::InstanceRef* ref = out->Add();
+    ref->set_service(instance.service);
+    ref->set_instance(instance.instance);
+    ref->set_cluster(instance.cluster);
+  }
+}
+
 v1::DesiredState ToProto(config::DesiredState state) {
   return state == config::DesiredState::kStop ? v1::DESIRED_STATE_STOP : v1::DESIRED_STATE_START;
 }
@@ -89,11 +101,15 @@ grpc::Status GeneratorService::ListDeployments(grpc::ServerContext*, const v1::L
                                                v1::ListDeploymentsResponse* response) {
   absl::StatusOr<config::Deployments> deployments = config::ReadDeployments(soa_dir_, request->service());
   if (!deployments.ok()) return ToGrpcStatus(deployments.status());
+  std::vector<config::Problem> problems;
+  const absl::StatusOr<config::ServiceConfig> service =
+      config::SoaDir(soa_dir_).LoadService(request->service(), &problems);
   for (const auto& [group, entry] : deployments->deploy_groups) {
     v1::Deployment* deployment = response->add_deployments();
     deployment->set_deploy_group(group);
     deployment->set_git_sha(entry.git_sha);
     deployment->set_docker_image(entry.docker_image);
+    if (service.ok()) AddGroupInstances(*service, group, deployment->mutable_instances());
   }
   for (const auto& [key, control] : deployments->controls) {
     // "<service>:<cluster>.<instance>"
@@ -130,13 +146,7 @@ grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext*, const v1:
   if (absl::StatusOr<config::ServiceConfig> service =
           config::SoaDir(soa_dir_).LoadService(request->service(), &problems);
       service.ok()) {
-    for (const config::MarathonInstanceConfig& instance : service->marathon) {
-      if (instance.deploy_group != request->deploy_group()) continue;
-      v1::InstanceRef* ref = response->add_instances();
-      ref->set_service(instance.service);
-      ref->set_instance(instance.instance);
-      ref->set_cluster(instance.cluster);
-    }
+    AddGroupInstances(*service, request->deploy_group(), response->mutable_instances());
   }
   return grpc::Status::OK;
 }
