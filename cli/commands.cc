@@ -430,7 +430,12 @@ int Emergency(const Endpoints& endpoints, const EmergencyOptions& options, std::
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return ReportRpcFailure(endpoints.scheduler_bridge, job_status, err);
   }
-  return ReportRpcFailure(endpoints.deployer, status, err);
+  const int code = ReportRpcFailure(endpoints.deployer, status, err);
+  // Neither could say: name the bridge too.
+  if (!job_status.ok() && job_status.error_code() != grpc::StatusCode::NOT_FOUND) {
+    ReportRpcFailure(endpoints.scheduler_bridge, job_status, err);
+  }
+  return code;
 }
 
 bool ParseExecutionDate(const std::string& text, absl::Time* date) {

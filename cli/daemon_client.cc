@@ -39,11 +39,13 @@ int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status,
   const absl::Status converted = FromGrpcStatus(status);
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED: {
+      std::string key = endpoint.flag.substr(2);  // the system config's daemon_addresses key
+      for (char& c : key) c = c == '-' ? '_' : c;
       err << "paasta: cannot reach " << endpoint.binary << " at " << endpoint.address << " (set its address with "
-          << endpoint.flag << " or `" << endpoint.flag.substr(2)
-          << " = \"HOST:PORT\"` in the config file): " << status.error_message() << "\n";
-      break;
+          << endpoint.flag << ", `" << endpoint.flag.substr(2) << " = \"HOST:PORT\"` in the CLI config file, or "
+          << "daemon_addresses." << key << " in the system config): " << status.error_message() << "\n";
+    } break;
     case grpc::StatusCode::UNIMPLEMENTED:
       err << "paasta: " << endpoint.binary << " at " << endpoint.address
           << " cannot do this yet: " << status.error_message() << "\n";

@@ -81,8 +81,10 @@ constexpr char kNobody[] = "127.0.0.1:1";
 TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
   const CliResult result = RunPaasta({"--help"});
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "status", "validate", "list",
-                              "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart"}) {
+  for (const char* command :
+       {"mark-for-deployment", "start", "stop", "restart", "rerun", "status", "validate", "list", "list-clusters",
+        "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart", "wait-for-deployment",
+        "get-latest-deployment", "rollback", "metastatus"}) {
     EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("  ", command, " "))) << command << "\n" << result.output;
   }
   for (const char* flag : {"--generator", "--deployer", "--agent", "--scheduler-bridge"}) {
@@ -90,9 +92,11 @@ TEST(CliTest, HelpListsEveryCommandOfTheOriginal) {
   }
 }
 
-TEST(CliTest, EachBuiltCommandsHelpHasAnExample) {
-  for (const char* command : {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list", "status",
-                              "emergency-start", "emergency-stop"}) {
+TEST(CliTest, EachCommandsHelpHasAnExample) {
+  for (const char* command :
+       {"mark-for-deployment", "start", "stop", "restart", "rerun", "validate", "list", "list-clusters", "status",
+        "local-run", "logs", "emergency-start", "emergency-stop", "emergency-restart", "wait-for-deployment",
+        "get-latest-deployment", "rollback", "metastatus"}) {
     const CliResult result = RunPaasta({command, "--help"});
     EXPECT_EQ(result.exit_code, 0) << command;
     EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("Example: paasta ", command))) << result.output;
@@ -120,8 +124,47 @@ TEST(CliTest, UnreachableDaemonIsNamedWithItsAddressAndFlag) {
   const CliResult result = RunPaasta({"--generator", kNobody, "start", "-s", "example_service", "-c", "local"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("paasta: cannot reach paasta-generator at ", kNobody,
-                                                            " (set its address with --generator")))
+                                                            " (set its address with --generator, `generator = "
+                                                            "\"HOST:PORT\"` in the CLI config file, or "
+                                                            "daemon_addresses.generator in the system config)")))
       << result.output;
+}
+
+// Every command that needs a daemon, with every daemon unreachable: the first
+// daemon it asks is named with its address and flag, exit 2, no crash.
+TEST(CliTest, EveryDaemonCommandNamesTheDaemonItCouldNotReach) {
+  const std::vector<std::string> nobody = {
+      "--agent",   kNobody, "--generator",  kNobody, "--deployer",         kNobody, "--drainer",       kNobody,
+      "--monitor", kNobody, "--smartstack", kNobody, "--scheduler-bridge", kNobody, "--rpc-timeout=5s"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"mark-for-deployment", "-s", "svc", "-l", "local.everything", "-c", "HEAD"}, "paasta-generator"},
+      {{"wait-for-deployment", "-s", "svc", "-l", "local.everything", "-c", "abc1234"}, "paasta-generator"},
+      {{"get-latest-deployment", "-s", "svc", "-l", "local.everything"}, "paasta-generator"},
+      {{"rollback", "-s", "svc", "-k", "abc1234"}, "paasta-generator"},
+      {{"start", "-s", "svc", "-c", "local"}, "paasta-generator"},
+      {{"stop", "-s", "svc", "-c", "local"}, "paasta-generator"},
+      {{"restart", "-s", "svc", "-c", "local"}, "paasta-generator"},
+      {{"status", "-s", "svc"}, "paasta-deployer"},
+      {{"logs", "-s", "svc"}, "paasta-deployer"},
+      {{"rerun", "-s", "svc", "-i", "job"}, "paasta-scheduler-bridge"},
+      {{"emergency-start", "-s", "svc", "-i", "main"}, "paasta-scheduler-bridge"},
+      {{"emergency-stop", "-s", "svc", "-i", "main"}, "paasta-scheduler-bridge"},
+      {{"emergency-restart", "-s", "svc", "-i", "main"}, "paasta-scheduler-bridge"},
+      {{"metastatus"}, "paasta-agent"},
+  };
+  for (const auto& [command, daemon] : cases) {
+    std::vector<std::string> args = nobody;
+    args.insert(args.end(), command.begin(), command.end());
+    const CliResult result = RunPaasta(args);
+    EXPECT_EQ(result.exit_code, 2) << command[0] << ": " << result.output;
+    if (command[0] == "metastatus") {
+      EXPECT_TRUE(absl::StrContains(result.output, "unreachable")) << result.output;
+      continue;
+    }
+    EXPECT_TRUE(absl::StrContains(result.output, absl::StrCat("paasta: cannot reach ", daemon, " at ", kNobody)))
+        << command[0] << ": " << result.output;
+    EXPECT_FALSE(absl::StrContains(result.output, "terminate called")) << result.output;
+  }
 }
 
 TEST(CliTest, RerunOfAServiceTheBridgeDoesNotKnowNamesItAndExitsOne) {
