@@ -131,7 +131,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 // Runs argv to its end; returns its exit code and what it printed.
 int RunCapture(const std::vector<std::string>& argv, std::string* output) {
   int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return 127;
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return 127;  // no child but the one run keeps it open
   const pid_t child = Spawn(argv, nullptr, "", false, pipe_fds[1]);
   ::close(pipe_fds[1]);
   char buffer[4096];

@@ -4,6 +4,8 @@
 // fallback: a real task started in a checkout of the deployed commit or in the
 // current folder, the health-check simulation passing and failing, and the
 // task's exit code handed back.
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <regex>
@@ -211,6 +213,60 @@ TEST_F(LocalRunTest, ExplainsWhatIsMissing) {
   result = RunPaasta(code_dir_, Flags({"-i", "oops", "--build"}));
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_TRUE(absl::StrContains(result.output, "adhoc-dev.yaml:2: web.oops: mem:")) << result.output;
+}
+
+// The Docker path, with a stand-in `docker` CLI first on PATH (no Docker engine
+// runs on this host): it records every call, answers `docker info`, and for
+// `docker run` starts the test service on the published port so the health
+// check has something real to reach. local-run must pull the deployed image,
+// run the §9.2 command detached, health-check the published port, then remove
+// the container.
+TEST_F(LocalRunTest, WithADockerEngineRunsTheContainerAndRemovesIt) {
+  const std::string bin = root_ + "/bin";
+  ASSERT_TRUE(MakeDirs(bin).ok());
+  const std::string calls = root_ + "/docker-calls";
+  ASSERT_TRUE(WriteFileAtomically(bin + "/docker",
+                                  absl::StrCat(R"sh(#!/bin/sh
+echo "$*" >> ')sh",
+                                               calls, R"sh('
+state=')sh",
+                                               root_, R"sh('
+case "$1" in
+  info|pull) exit 0 ;;
+  run)
+    for arg in "$@"; do
+      case "$arg" in --publish=*) port=${arg#--publish=}; port=${port%%:*} ;; esac
+    done
+    PORT=$port ')sh",
+                                               AbsolutePath(kTestServer), R"sh(' > "$state/container.out" 2>&1 &
+    echo $! > "$state/container.pid"
+    echo c0ffee ;;
+  inspect) kill -0 "$(cat "$state/container.pid")" 2>/dev/null && echo true || echo false ;;
+  stop|rm) kill "$(cat "$state/container.pid")" 2>/dev/null; exit 0 ;;
+  wait) echo 0 ;;
+  *) exit 1 ;;
+esac
+)sh"))
+                  .ok());
+  ASSERT_EQ(::chmod((bin + "/docker").c_str(), 0755), 0);
+  const std::string sha = paasta::testing::CommitFiles(repo_, {{"version.txt", "one\n"}}, "one");
+  Deploy("dev.main", sha);
+  const CliResult result = RunPaasta(code_dir_, Flags({"-i", "main", "--healthcheck-only"}),
+                                     {"PATH=" + bin + ":" + std::string(std::getenv("PATH"))});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "in Docker: docker run")) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "Healthcheck succeeded!")) << result.output;
+  const std::string recorded = *ReadFile(calls);
+  const std::string image = "registry.example.com:443/services-web:paasta-" + sha;
+  EXPECT_TRUE(absl::StrContains(recorded, "pull " + image + "\n")) << recorded;
+  EXPECT_TRUE(absl::StrContains(recorded, "--detach=true " + image + " sh -c " + AbsolutePath(kTestServer)))
+      << recorded;
+  EXPECT_TRUE(absl::StrContains(recorded, "rm -f c0ffee")) << "the container is removed: " << recorded;
+  // The stand-in's "container" is gone too.
+  const pid_t container = std::stoi(ReadFile(root_ + "/container.pid").value_or("0"));
+  ASSERT_GT(container, 0);
+  EXPECT_TRUE(paasta::testing::WaitUntil([&] { return ::kill(container, 0) != 0; }, absl::Seconds(10)));
+  ::kill(container, SIGKILL);  // in case it was not
 }
 
 }  // namespace
