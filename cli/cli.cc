@@ -74,6 +74,14 @@ std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
   return out;
 }
 
+// Parses a duration flag ("30s", "10m"); false, saying why on stderr, unless it is positive.
+bool ParsePositiveDuration(const std::string& command, const std::string& flag, const std::string& text,
+                           absl::Duration* duration) {
+  if (absl::ParseDuration(text, duration) && *duration > absl::ZeroDuration()) return true;
+  std::cerr << command << ": " << flag << ": \"" << text << "\" is not a positive duration (e.g. 30s, 10m)\n";
+  return false;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -123,8 +131,7 @@ int RunCli(int argc, char** argv) {
       exit_code = ExitCodeFor(system.status());
       return false;
     }
-    if (!absl::ParseDuration(rpc_timeout, &endpoints.rpc_timeout) || endpoints.rpc_timeout <= absl::ZeroDuration()) {
-      std::cerr << "paasta: --rpc-timeout: \"" << rpc_timeout << "\" is not a positive duration (e.g. 30s)\n";
+    if (!ParsePositiveDuration("paasta", "--rpc-timeout", rpc_timeout, &endpoints.rpc_timeout)) {
       exit_code = kExitUsage;
       return false;
     }
@@ -146,9 +153,7 @@ int RunCli(int argc, char** argv) {
   mark_cmd->callback([&] {
     if (!finish_endpoints()) return;
     if (mark.service.rfind("services-", 0) == 0) mark.service = mark.service.substr(9);
-    if (!absl::ParseDuration(mark_timeout, &mark.timeout) || mark.timeout <= absl::ZeroDuration()) {
-      std::cerr << "paasta mark-for-deployment: --timeout: \"" << mark_timeout
-                << "\" is not a positive duration (e.g. 30m)\n";
+    if (!ParsePositiveDuration("paasta mark-for-deployment", "--timeout", mark_timeout, &mark.timeout)) {
       exit_code = kExitUsage;
       return;
     }
@@ -309,9 +314,7 @@ int RunCli(int argc, char** argv) {
   wait_cmd->footer("Example: paasta wait-for-deployment -s example_service -l local.everything -c 3f596a5");
   wait_cmd->callback([&] {
     if (!finish_endpoints()) return;
-    if (!absl::ParseDuration(wait_timeout, &wait.timeout) || wait.timeout <= absl::ZeroDuration()) {
-      std::cerr << "paasta wait-for-deployment: --timeout: \"" << wait_timeout
-                << "\" is not a positive duration (e.g. 30m)\n";
+    if (!ParsePositiveDuration("paasta wait-for-deployment", "--timeout", wait_timeout, &wait.timeout)) {
       exit_code = kExitUsage;
       return;
     }
