@@ -157,6 +157,24 @@ absl::Status Engine::Start() {
   return absl::OkStatus();
 }
 
+void Engine::StopAllTasks(absl::Duration timeout) {
+  std::vector<v1::TaskEvent> events;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_tasks_ = true;
+    for (auto& [id, task] : tasks_) RequestKill(task, /*scale_down=*/false, &events);
+  }
+  Publish(events);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (tasks_.empty()) return;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
 void Engine::Stop() {
   {
     absl::MutexLock lock(&mu_);
@@ -626,6 +644,7 @@ void Engine::Tick() {
     // 2. Apps to their counts: launch what is missing (after the back-off),
     // kill the youngest extras.
     for (auto& [app_id, app] : apps_) {
+      if (stopping_tasks_) break;  // StopAllTasks: nothing new starts
       std::vector<LiveTask*> live;
       for (auto& [id, task] : tasks_) {
         if (task.record.task().app_id() == app_id && !task.record.kill_requested()) live.push_back(&task);
@@ -648,6 +667,7 @@ void Engine::Tick() {
     std::vector<std::string> expired;
     for (auto& [run_id, run] : runs_) {
       if (!run.run().has_task() || run.run().task().id().empty()) {
+        if (stopping_tasks_) continue;
         launches.push_back(StageTask("", run_id, &events));
         run.mutable_run()->mutable_task()->set_id(launches.back().task_id);
         *run.mutable_run()->mutable_task() = TaskView(tasks_[launches.back().task_id]);

@@ -109,6 +109,12 @@ class Engine {
                                      const std::vector<std::string>& job_names, absl::Time since, int tail,
                                      absl::Time* until);
 
+  // Stops every task (SIGTERM, SIGKILL after kill_grace) and launches none
+  // any more, waiting up to `timeout` for them to end; the apps stay as they
+  // are, so the next start runs them again. For an agent that takes its tasks
+  // with it when it stops (paasta-agent --stop_tasks_on_exit).
+  void StopAllTasks(absl::Duration timeout);
+
   // One supervision pass (the supervision thread calls it; tests may too).
   void Tick();
 
@@ -170,6 +176,8 @@ class Engine {
   std::deque<std::string> health_queue_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // StopAllTasks runs: no task is launched any more.
+  bool stopping_tasks_ ABSL_GUARDED_BY(mu_) = false;
   int64_t ticks_ ABSL_GUARDED_BY(mu_) = 0;
   // When the task output was last indexed (every pass), and sandboxes of ended tasks last cleaned.
   absl::Time output_indexed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -167,8 +167,7 @@ TEST_F(EngineTest, AnExitedTaskIsRelaunchedWithAGrowingDelay) {
   // The relaunch delay after failure n is 200 ms x 2^(n-1): 200, 400, 800 ms.
   // Each gap is at least its delay, and the gaps grow.
   absl::MutexLock lock(&mu);
-  const absl::Duration gaps[] = {launches[1] - launches[0], launches[2] - launches[1],
-                                 launches[3] - launches[2]};
+  const absl::Duration gaps[] = {launches[1] - launches[0], launches[2] - launches[1], launches[3] - launches[2]};
   EXPECT_GE(gaps[0], absl::Milliseconds(200));
   EXPECT_GE(gaps[1], absl::Milliseconds(400));
   EXPECT_GE(gaps[2], absl::Milliseconds(800));
@@ -224,8 +223,7 @@ TEST_F(EngineTest, KillAndScaleDeleteAndNoProcessLeftBehind) {
   ASSERT_TRUE(engine_->PutApp(ServerApp("scaled.main.git1.config1", 3)).ok());
   ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("scaled.main.git1.config1").tasks_running() == 3; }));
   const v1::App app = App("scaled.main.git1.config1");
-  const v1::KillTasksResponse killed =
-      engine_->KillTasks({app.tasks(0).id(), "no-such-task"}, /*scale=*/true);
+  const v1::KillTasksResponse killed = engine_->KillTasks({app.tasks(0).id(), "no-such-task"}, /*scale=*/true);
   EXPECT_EQ(killed.killed_task_ids_size(), 1);
   EXPECT_EQ(killed.unknown_task_ids(0), "no-such-task");
   ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("scaled.main.git1.config1").tasks_size() == 2; }));
@@ -265,6 +263,28 @@ TEST_F(EngineTest, AfterARestartTasksAreFoundAgainAndNotDuplicated) {
   EXPECT_EQ(App("kept.main.git1.config1").tasks_size(), 2);
 }
 
+// --stop_tasks_on_exit: every task ends, none is relaunched, the app stays;
+// the next start runs it again (as a requested kill: no back-off).
+TEST_F(EngineTest, StopAllTasksEndsEveryTaskAndTheNextStartRunsTheAppAgain) {
+  ASSERT_TRUE(engine_->PutApp(ServerApp("stopped.main.git1.config1", 2)).ok());
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("stopped.main.git1.config1").tasks_healthy() == 2; }));
+  std::vector<std::string> sandboxes;
+  const v1::App running = App("stopped.main.git1.config1");
+  for (const v1::Task& task : running.tasks()) sandboxes.push_back(task.sandbox_dir());
+  engine_->StopAllTasks(absl::Seconds(20));
+  EXPECT_TRUE(engine_->ListTasks("")->empty());
+  for (const std::string& sandbox : sandboxes) EXPECT_TRUE(ReadFile(sandbox + "/exit_status").ok()) << sandbox;
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(engine_->ListTasks("")->empty()) << "nothing relaunched while stopping";
+  EXPECT_EQ(App("stopped.main.git1.config1").definition().instances(), 2);
+  engine_->Stop();
+  engine_.reset();
+  store_.reset();
+  StartEngine();
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("stopped.main.git1.config1").tasks_healthy() == 2; }));
+  EXPECT_FALSE(App("stopped.main.git1.config1").has_launch_delay()) << "a requested stop is not a crash";
+}
+
 TEST_F(EngineTest, OneOffRunsRecordTheirEndAndAreExclusivePerJob) {
   v1::RunTaskRequest request;
   request.set_run_id("run-1");
@@ -299,7 +319,8 @@ TEST_F(EngineTest, ATaskRunsInACheckoutOfItsDeployedCommit) {
   app.mutable_source()->set_git_url(repo);
   app.mutable_source()->set_git_sha(sha);
   ASSERT_TRUE(engine_->PutApp(app).ok());
-  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).tasks_healthy() == 1; })) << App(app.id()).DebugString();
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App(app.id()).tasks_healthy() == 1; }))
+      << App(app.id()).DebugString();
   const v1::Task task = App(app.id()).tasks(0);
   HttpRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", task.ports(0), "/");
@@ -331,9 +352,8 @@ TEST_F(EngineTest, AppsNamingAnImageRunThroughTheDockerCliWhenAnEngineAnswers) {
   RestartEngine([](EngineOptions& options) { options.docker_available = true; });
   const std::string bin = dir_ + "/bin";
   ASSERT_EQ(::mkdir(bin.c_str(), 0755), 0);
-  ASSERT_TRUE(WriteFileAtomically(bin + "/docker", "#!/bin/sh\necho \"$@\" > " + dir_ +
-                                                       "/docker-args\nexec sleep 60\n")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(bin + "/docker", "#!/bin/sh\necho \"$@\" > " + dir_ + "/docker-args\nexec sleep 60\n").ok());
   ASSERT_EQ(::chmod((bin + "/docker").c_str(), 0755), 0);
   v1::AppDefinition app;
   app.set_id("boxed.main.git1.config1");
@@ -353,8 +373,7 @@ TEST_F(EngineTest, AppsNamingAnImageRunThroughTheDockerCliWhenAnEngineAnswers) {
   EXPECT_TRUE(absl::StrContains(args, absl::StrCat("--publish=", task.ports(0), ":8888"))) << args;
   EXPECT_TRUE(absl::StrContains(args, "--memory=512m")) << args;
   EXPECT_TRUE(absl::StrContains(args, absl::StrCat("--env=MESOS_TASK_ID=", task.id()))) << args;
-  EXPECT_TRUE(absl::StrContains(args, "registry.local/services-boxed:paasta-abc /bin/sh -c python3 server.py"))
-      << args;
+  EXPECT_TRUE(absl::StrContains(args, "registry.local/services-boxed:paasta-abc /bin/sh -c python3 server.py")) << args;
 }
 
 TEST_F(EngineTest, BadDefinitionsAreRefusedNamingTheField) {
