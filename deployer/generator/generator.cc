@@ -59,11 +59,16 @@ absl::StatusOr<config::ServiceConfig> Generator::LoadValid(const std::string& se
   absl::StatusOr<config::ServiceConfig> loaded =
       config::SoaDir(options_.soa_dir).LoadService(service, &problems);
   if (!loaded.ok()) return loaded.status();
-  if (config::HasErrors(problems)) {
-    std::vector<std::string> lines;
-    for (const config::Problem& problem : problems) {
-      if (problem.severity == config::Problem::Severity::kError) lines.push_back(problem.ToString());
+  // An instance with a bad key does not stop the others: the deployer and the
+  // scheduler bridge leave that instance as it runs. A file that cannot be
+  // read (no instance known) stops the whole service.
+  std::vector<std::string> lines;
+  for (const config::Problem& problem : problems) {
+    if (problem.severity == config::Problem::Severity::kError && problem.instance.empty()) {
+      lines.push_back(problem.ToString());
     }
+  }
+  if (!lines.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the soa-configs of ", service, " have errors (paasta validate -s ", service,
         "):\n", absl::StrJoin(lines, "\n")));

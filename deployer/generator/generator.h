@@ -102,7 +102,8 @@ class Generator {
   absl::Mutex& ServiceMutex(const std::string& service) ABSL_LOCKS_EXCLUDED(mu_);
   // GenerateService with the service's lock held.
   GenerationResult GenerateLocked(const std::string& service);
-  // Loads a service's configs; INVALID_ARGUMENT listing errors if any.
+  // Loads a service's configs; FAILED_PRECONDITION listing the errors of files
+  // that cannot be read (an instance with a bad key is left to the deployer).
   absl::StatusOr<config::ServiceConfig> LoadValid(const std::string& service);
 
   const GeneratorOptions options_;
