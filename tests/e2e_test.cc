@@ -209,6 +209,26 @@ class EndToEndTest : public ::testing::Test {
     return apps;
   }
 
+  // A job's runs, newest first.
+  std::vector<v1::JobRun> runs(const std::string& service, const std::string& job, bool reruns) {
+    auto bridge = v1::SchedulerBridge::NewStub(grpc::CreateChannel(
+        Daemon("paasta-scheduler-bridge")["grpc"].get<std::string>(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    v1::ListRunsRequest request;
+    request.mutable_instance()->set_service(service);
+    request.mutable_instance()->set_instance(job);
+    request.set_limit(100);
+    request.set_include_reruns(reruns);
+    v1::ListRunsResponse response;
+    bridge->ListRuns(&context, request, &response);
+    return std::vector<v1::JobRun>(response.runs().begin(), response.runs().end());
+  }
+  static int succeeded(const std::vector<v1::JobRun>& list) {
+    int count = 0;
+    for (const v1::JobRun& run : list) count += run.state() == v1::RUN_STATE_SUCCEEDED;
+    return count;
+  }
+
   // GET / through HAProxy.
   std::string ThroughProxy() {
     HttpRequest request;
@@ -282,24 +302,6 @@ TEST_F(EndToEndTest, ScheduledJobsTheirChildrenAndARerun) {
   StartPlatform();
   Deploy("example_batch");
   Deploy("example_worker");
-  auto bridge = v1::SchedulerBridge::NewStub(
-      grpc::CreateChannel(Daemon("paasta-scheduler-bridge")["grpc"], grpc::InsecureChannelCredentials()));
-  auto runs = [&](const std::string& service, const std::string& job, bool reruns) {
-    grpc::ClientContext context;
-    v1::ListRunsRequest request;
-    request.mutable_instance()->set_service(service);
-    request.mutable_instance()->set_instance(job);
-    request.set_limit(100);
-    request.set_include_reruns(reruns);
-    v1::ListRunsResponse response;
-    bridge->ListRuns(&context, request, &response);
-    return std::vector<v1::JobRun>(response.runs().begin(), response.runs().end());
-  };
-  auto succeeded = [](const std::vector<v1::JobRun>& list) {
-    int count = 0;
-    for (const v1::JobRun& run : list) count += run.state() == v1::RUN_STATE_SUCCEEDED;
-    return count;
-  };
   // Run it now (emergency-start): its child and the other service's child follow it.
   const CliResult started = Paasta({"emergency-start", "-s", "example_batch", "-i", "rollup"});
   // (A scheduled run may be going already: then that one is the run to follow.)
@@ -388,7 +390,10 @@ TEST_F(EndToEndTest, UnderReplicationAlertFiresAndResolves) {
 // restarts them, the bounce completes, and the instance never has more tasks
 // than its count plus the crossover's allowance (a whole new app).
 TEST_F(EndToEndTest, DaemonsKilledMidBounceAreRestartedAndTheBounceCompletes) {
+  // A job run long enough to be going when the agent is killed.
+  Replace(soa_ + "/example_batch/chronos-local.yaml", "cmd: python3 rollup.py", "cmd: sleep 4; python3 rollup.py");
   StartPlatform();
+  Deploy("example_batch");
   Deploy("example_service");
   std::atomic<bool> sampling{true};
   std::atomic<size_t> most{0};
@@ -401,6 +406,8 @@ TEST_F(EndToEndTest, DaemonsKilledMidBounceAreRestartedAndTheBounceCompletes) {
   });
   const std::string v2 = ChangeExampleService("v2");
   ASSERT_EQ(Paasta({"mark-for-deployment", "-s", "example_service", "-l", "local.everything", "-c", v2}).exit_code, 0);
+  const CliResult started = Paasta({"emergency-start", "-s", "example_batch", "-i", "rollup"});
+  ASSERT_TRUE(started.exit_code == 0 || absl::StrContains(started.output, "is going")) << started.output;
   absl::SleepFor(absl::Milliseconds(700));
   for (const std::string name : {"paasta-deployer", "paasta-agent"}) {
     const int pid = Daemon(name)["pid"];
@@ -425,6 +432,28 @@ TEST_F(EndToEndTest, DaemonsKilledMidBounceAreRestartedAndTheBounceCompletes) {
   EXPECT_LE(most.load(), 4u) << "2 instances + a whole new app of 2 at most";
   const std::string log = *ReadFile(state_ + "/logs/paasta-agent.log");
   EXPECT_TRUE(absl::StrContains(log, "tasks found again")) << "the restarted agent adopted its tasks";
+
+  // The job run that was going finished once, and its child ran once for each
+  // success: no run lost, none doubled.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::vector<v1::JobRun> rollups = runs("example_batch", "rollup", false);
+        for (const v1::JobRun& run : rollups) {
+          if (run.state() == v1::RUN_STATE_RUNNING || run.state() == v1::RUN_STATE_QUEUED) return false;
+        }
+        return !rollups.empty() && succeeded(runs("example_batch", "publish", false)) == succeeded(rollups);
+      },
+      absl::Seconds(90)))
+      << Paasta({"status", "-s", "example_batch"}).output;
+  for (const v1::JobRun& run : runs("example_batch", "rollup", false)) {
+    EXPECT_EQ(run.state(), v1::RUN_STATE_SUCCEEDED) << run.id() << " " << run.output_tail();
+  }
+  // A child doubled would outnumber its parent's successes (a scheduled run may start meanwhile).
+  for (int i = 0; i < 6; ++i) {
+    const int parents = succeeded(runs("example_batch", "rollup", false));
+    EXPECT_LE(static_cast<int>(runs("example_batch", "publish", false).size()), parents);
+    absl::SleepFor(absl::Milliseconds(500));
+  }
 }
 
 // A broken config for one instance: validate names it, its running version
