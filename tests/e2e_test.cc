@@ -28,6 +28,7 @@
 #include "nlohmann/json.hpp"
 #include "protos/agent.grpc.pb.h"
 #include "protos/scheduler_bridge.grpc.pb.h"
+#include "tests/platform_fixture.h"
 
 namespace paasta {
 namespace {
@@ -36,213 +37,7 @@ namespace fs = std::filesystem;
 using testing::AbsolutePath;
 using testing::WaitUntil;
 
-constexpr const char* kBinaries[] = {"agent/paasta-agent",
-                                     "agent/paasta-task-shim",
-                                     "deployer/paasta-deployer",
-                                     "deployer/generator/paasta-generator",
-                                     "scheduler-bridge/paasta-scheduler-bridge",
-                                     "drainer/paasta-drainer",
-                                     "monitor/paasta-monitor",
-                                     "smartstack/paasta-smartstack",
-                                     "platform/paasta-platform"};
-
-struct CliResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-void Replace(const std::string& path, const std::string& from, const std::string& to) {
-  std::string text = *ReadFile(path);
-  ASSERT_TRUE(absl::StrContains(text, from)) << path << " has no " << from;
-  ASSERT_TRUE(WriteFileAtomically(path, absl::StrReplaceAll(text, {{from, to}})).ok());
-}
-
-void Append(const std::string& path, const std::string& text) {
-  ASSERT_TRUE(WriteFileAtomically(path, *ReadFile(path) + text).ok());
-}
-
-class EndToEndTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = testing::NewTempDir("e2e");
-    state_ = root_ + "/state";
-    soa_ = state_ + "/soa";
-    ASSERT_TRUE(MakeDirs(state_ + "/bin").ok());
-    ASSERT_TRUE(MakeDirs(state_ + "/etc").ok());
-    ASSERT_TRUE(MakeDirs(root_ + "/git").ok());
-    for (const char* binary : kBinaries) {
-      fs::create_symlink(AbsolutePath(binary), state_ + "/bin/" + fs::path(binary).filename().string());
-    }
-    // The examples as the main job makes them: code in git, configs pointing at it.
-    for (const auto& entry : fs::directory_iterator(AbsolutePath("examples/services"))) {
-      const std::string service = entry.path().filename().string();
-      const std::string repo = Repo(service);
-      testing::InitRepo(repo);
-      fs::copy(entry.path(), repo, fs::copy_options::recursive);
-      testing::Git(repo, {"add", "-A"});
-      testing::Git(repo, {"-c", "user.name=paasta", "-c", "user.email=paasta@localhost", "commit", "-q", "-m",
-                          "example " + service});
-    }
-    fs::copy(AbsolutePath("examples/soa-configs"), soa_, fs::copy_options::recursive);
-    for (const auto& entry : fs::directory_iterator(soa_)) {
-      const std::string service = entry.path().filename().string();
-      std::string yaml = *ReadFile(entry.path().string() + "/service.yaml");
-      yaml = std::regex_replace(yaml, std::regex("git_url: .*"), "git_url: file://" + Repo(service));
-      ASSERT_TRUE(WriteFileAtomically(entry.path().string() + "/service.yaml", yaml).ok());
-    }
-    hacheck_port_ = testing::FreeLoopbackPort();
-    proxy_port_ = testing::FreeLoopbackPort();
-    Replace(soa_ + "/example_service/smartstack.yaml", "proxy_port: 20001", absl::StrCat("proxy_port: ", proxy_port_));
-    Append(soa_ + "/example_service/marathon-local.yaml",
-           absl::StrCat("  healthcheck_interval_seconds: 1\n  healthcheck_timeout_seconds: 1\n",
-                        "  drain_method_params: {delay: 1, hacheck_port: ", hacheck_port_, "}\n"));
-    Append(soa_ + "/example_service/monitoring.yaml", "alert_after: 1s\n");
-    ASSERT_TRUE(WriteFileAtomically(state_ + "/etc/cluster.json", R"({"cluster": "local", "volumes": []})").ok());
-  }
-
-  void TearDown() override {
-    if (platform_ != nullptr && platform_->Signal(SIGTERM)) {
-      const absl::StatusOr<int> stopped = platform_->Wait(absl::Seconds(60));
-      EXPECT_TRUE(stopped.ok() && WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0)
-          << "paasta-platform stops cleanly: " << platform_->Output();
-    }
-  }
-
-  std::string Repo(const std::string& service) const { return root_ + "/git/" + service; }
-
-  // Starts paasta-platform as the main job does (with free ports) and waits until it is ready.
-  void StartPlatform() {
-    const auto started = absl::Now();
-    auto child = testing::ChildProcess::Start(
-        {state_ + "/bin/paasta-platform", "--state_dir=" + state_, "--ports=auto",
-         absl::StrCat("--hacheck_listen=127.0.0.1:", hacheck_port_), "--prometheus=/usr/bin/prometheus",
-         "--prometheus_listen=127.0.0.1:0", "--prometheus_interval=1s",
-         "--prometheus_rules=" + AbsolutePath("monitor/prometheus/paasta-rules.yml"), "--max_restart_delay=2s",
-         "--daemon_flags=paasta-agent:--tick=100ms;paasta-deployer:--interval=300ms;"
-         "paasta-generator:--interval=1s;paasta-scheduler-bridge:--interval=1s;paasta-monitor:--interval=500ms;"
-         "paasta-monitor:--min_task_uptime=1s;paasta-smartstack:--interval=300ms"},
-        root_ + "/platform.out");
-    ASSERT_TRUE(child.ok()) << child.status();
-    platform_ = std::move(*child);
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          absl::StatusOr<std::string> text = ReadFile(state_ + "/platform.json");
-          if (!text.ok()) return false;
-          status_ = nlohmann::json::parse(*text, nullptr, false);
-          return status_.is_object() && status_.value("ready", false);
-        },
-        absl::Seconds(60)))
-        << platform_->Output();
-    std::cout << "[ platform healthy in " << absl::FormatDuration(absl::Now() - started) << " ]\n";
-  }
-
-  nlohmann::json Daemon(const std::string& name) {
-    status_ = nlohmann::json::parse(*ReadFile(state_ + "/platform.json"));
-    for (const auto& daemon : status_["daemons"]) {
-      if (daemon["name"] == name) return daemon;
-    }
-    ADD_FAILURE() << "no " << name << " in platform.json";
-    return {};
-  }
-
-  CliResult Paasta(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {AbsolutePath("cli/paasta"), "--config", state_ + "/paasta.conf"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto child = testing::ChildProcess::Start(argv, absl::StrCat(root_, "/cli.", ++calls_, ".out"));
-    if (!child.ok()) return {};
-    const absl::StatusOr<int> status = (*child)->Wait(absl::Seconds(240));
-    return {status.ok() && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, (*child)->Output()};
-  }
-
-  // Deploys the repository's HEAD of `service` and follows the bounce.
-  void Deploy(const std::string& service) {
-    const CliResult result =
-        Paasta({"mark-for-deployment", "-s", service, "-l", "local.everything", "-c",
-                testing::Git(Repo(service), {"rev-parse", "HEAD"}), "--wait", "--timeout", "180s"});
-    ASSERT_EQ(result.exit_code, 0) << result.output;
-  }
-
-  // Commits a change to example_service's answer.
-  std::string ChangeExampleService(const std::string& marker) {
-    const std::string path = Repo("example_service") + "/server.py";
-    std::string code = *ReadFile(path);
-    code = std::regex_replace(code, std::regex(R"(\(\{\}\)[^\\]*\\n)"), "({}) " + marker + "\\n");
-    EXPECT_TRUE(WriteFileAtomically(path, code).ok());
-    testing::Git(Repo("example_service"),
-                 {"-c", "user.name=paasta", "-c", "user.email=paasta@localhost", "commit", "-q", "-am", marker});
-    return testing::Git(Repo("example_service"), {"rev-parse", "HEAD"});
-  }
-
-  // A new channel each time: one to an agent that was restarted would wait out
-  // gRPC's reconnection back-off.
-  std::unique_ptr<v1::Agent::Stub> Agent() {
-    return v1::Agent::NewStub(
-        grpc::CreateChannel(Daemon("paasta-agent")["grpc"].get<std::string>(), grpc::InsecureChannelCredentials()));
-  }
-
-  // The running tasks of example_service.main on the agent, over every app.
-  std::vector<v1::Task> MainTasks() {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::ListAppsRequest request;
-    request.set_app_id_prefix("example--service.main.");
-    request.set_embed_tasks(true);
-    v1::ListAppsResponse response;
-    std::vector<v1::Task> tasks;
-    if (!Agent()->ListApps(&context, request, &response).ok()) return tasks;
-    for (const v1::App& app : response.apps()) {
-      for (const v1::Task& task : app.tasks()) {
-        if (task.state() == v1::TASK_STATE_RUNNING) tasks.push_back(task);
-      }
-    }
-    return tasks;
-  }
-  std::set<std::string> MainApps() {
-    grpc::ClientContext context;
-    v1::ListAppsRequest request;
-    request.set_app_id_prefix("example--service.main.");
-    v1::ListAppsResponse response;
-    std::set<std::string> apps;
-    if (Agent()->ListApps(&context, request, &response).ok()) {
-      for (const v1::App& app : response.apps()) apps.insert(app.definition().id());
-    }
-    return apps;
-  }
-
-  // A job's runs, newest first.
-  std::vector<v1::JobRun> runs(const std::string& service, const std::string& job, bool reruns) {
-    auto bridge = v1::SchedulerBridge::NewStub(grpc::CreateChannel(
-        Daemon("paasta-scheduler-bridge")["grpc"].get<std::string>(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    v1::ListRunsRequest request;
-    request.mutable_instance()->set_service(service);
-    request.mutable_instance()->set_instance(job);
-    request.set_limit(100);
-    request.set_include_reruns(reruns);
-    v1::ListRunsResponse response;
-    bridge->ListRuns(&context, request, &response);
-    return std::vector<v1::JobRun>(response.runs().begin(), response.runs().end());
-  }
-  static int succeeded(const std::vector<v1::JobRun>& list) {
-    int count = 0;
-    for (const v1::JobRun& run : list) count += run.state() == v1::RUN_STATE_SUCCEEDED;
-    return count;
-  }
-
-  // GET / through HAProxy.
-  std::string ThroughProxy() {
-    HttpRequest request;
-    request.url = absl::StrCat("http://127.0.0.1:", proxy_port_, "/");
-    request.timeout = absl::Seconds(3);
-    absl::StatusOr<HttpResponse> response = HttpFetch(request);
-    return response.ok() && response->status_code == 200 ? response->body : "";
-  }
-
-  std::string root_, state_, soa_;
-  int hacheck_port_ = 0, proxy_port_ = 0, calls_ = 0;
-  std::unique_ptr<testing::ChildProcess> platform_;
-  nlohmann::json status_;
-};
+class EndToEndTest : public PlatformTest {};
 
 // Deploy, change and redeploy (crossover), stop and start, emergency-stop and a
 // new deploy bringing it back.
@@ -308,16 +103,16 @@ TEST_F(EndToEndTest, ScheduledJobsTheirChildrenAndARerun) {
   ASSERT_TRUE(started.exit_code == 0 || absl::StrContains(started.output, "is going")) << started.output;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return succeeded(runs("example_batch", "rollup", false)) >= 1 &&
-               succeeded(runs("example_batch", "publish", false)) >= 1 &&
-               succeeded(runs("example_worker", "cleanup", false)) >= 1;
+        return Succeeded(Runs("example_batch", "rollup", false)) >= 1 &&
+               Succeeded(Runs("example_batch", "publish", false)) >= 1 &&
+               Succeeded(Runs("example_worker", "cleanup", false)) >= 1;
       },
       absl::Seconds(60)))
       << Paasta({"status", "-s", "example_batch"}).output;
-  const std::vector<v1::JobRun> rollups = runs("example_batch", "rollup", false);
+  const std::vector<v1::JobRun> rollups = Runs("example_batch", "rollup", false);
   for (const auto& [service, job] :
        {std::pair<std::string, std::string>{"example_batch", "publish"}, {"example_worker", "cleanup"}}) {
-    const v1::JobRun first_child = runs(service, job, false).back();  // newest first
+    const v1::JobRun first_child = Runs(service, job, false).back();  // newest first
     EXPECT_EQ(first_child.trigger(), v1::RUN_TRIGGER_PARENTS) << job;
     EXPECT_GE(absl::FromUnixSeconds(first_child.started_at().seconds()),
               absl::FromUnixSeconds(rollups.back().finished_at().seconds()))
@@ -326,7 +121,7 @@ TEST_F(EndToEndTest, ScheduledJobsTheirChildrenAndARerun) {
   // And on its schedule (every minute).
   ASSERT_TRUE(WaitUntil(
       [&] {
-        for (const v1::JobRun& run : runs("example_batch", "rollup", false)) {
+        for (const v1::JobRun& run : Runs("example_batch", "rollup", false)) {
           if (run.trigger() == v1::RUN_TRIGGER_SCHEDULE && run.state() == v1::RUN_STATE_SUCCEEDED) return true;
         }
         return false;
@@ -337,11 +132,11 @@ TEST_F(EndToEndTest, ScheduledJobsTheirChildrenAndARerun) {
   // Stop the schedule, then rerun for a past date: that date, and no child runs.
   ASSERT_EQ(Paasta({"stop", "-s", "example_batch", "-i", "rollup", "-c", "local"}).exit_code, 0);
   absl::SleepFor(absl::Seconds(6));  // let a run in progress and its child finish
-  const size_t children_before = runs("example_batch", "publish", false).size();
+  const size_t children_before = Runs("example_batch", "publish", false).size();
   const CliResult rerun = Paasta({"rerun", "-s", "example_batch", "-i", "rollup", "-d", "2016-04-25T00:00:00"});
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
   const auto rerun_done = [&] {
-    for (const v1::JobRun& run : runs("example_batch", "rollup", true)) {
+    for (const v1::JobRun& run : Runs("example_batch", "rollup", true)) {
       if (absl::StrContains(run.command(), "--date 2016-04-25") && run.state() == v1::RUN_STATE_SUCCEEDED) {
         return true;
       }
@@ -350,7 +145,7 @@ TEST_F(EndToEndTest, ScheduledJobsTheirChildrenAndARerun) {
   };
   ASSERT_TRUE(WaitUntil(rerun_done, absl::Seconds(60))) << rerun.output;
   absl::SleepFor(absl::Seconds(5));
-  EXPECT_EQ(runs("example_batch", "publish", false).size(), children_before) << "a rerun triggers no child";
+  EXPECT_EQ(Runs("example_batch", "publish", false).size(), children_before) << "a rerun triggers no child";
 }
 
 // Tasks killed: under-replicated; the alert fires in a real Prometheus and
@@ -437,21 +232,21 @@ TEST_F(EndToEndTest, DaemonsKilledMidBounceAreRestartedAndTheBounceCompletes) {
   // success: no run lost, none doubled.
   ASSERT_TRUE(WaitUntil(
       [&] {
-        const std::vector<v1::JobRun> rollups = runs("example_batch", "rollup", false);
+        const std::vector<v1::JobRun> rollups = Runs("example_batch", "rollup", false);
         for (const v1::JobRun& run : rollups) {
           if (run.state() == v1::RUN_STATE_RUNNING || run.state() == v1::RUN_STATE_QUEUED) return false;
         }
-        return !rollups.empty() && succeeded(runs("example_batch", "publish", false)) == succeeded(rollups);
+        return !rollups.empty() && Succeeded(Runs("example_batch", "publish", false)) == Succeeded(rollups);
       },
       absl::Seconds(90)))
       << Paasta({"status", "-s", "example_batch"}).output;
-  for (const v1::JobRun& run : runs("example_batch", "rollup", false)) {
+  for (const v1::JobRun& run : Runs("example_batch", "rollup", false)) {
     EXPECT_EQ(run.state(), v1::RUN_STATE_SUCCEEDED) << run.id() << " " << run.output_tail();
   }
   // A child doubled would outnumber its parent's successes (a scheduled run may start meanwhile).
   for (int i = 0; i < 6; ++i) {
-    const int parents = succeeded(runs("example_batch", "rollup", false));
-    EXPECT_LE(static_cast<int>(runs("example_batch", "publish", false).size()), parents);
+    const int parents = Succeeded(Runs("example_batch", "rollup", false));
+    EXPECT_LE(static_cast<int>(Runs("example_batch", "publish", false).size()), parents);
     absl::SleepFor(absl::Milliseconds(500));
   }
 }

@@ -1,11 +1,13 @@
 #include "common/config/config_value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "common/file_util.h"
 #include "nlohmann/json.hpp"
@@ -13,9 +15,7 @@
 
 namespace paasta::config {
 
-std::string SourcePosition::ToString() const {
-  return line > 0 ? absl::StrCat(file, ":", line) : file;
-}
+std::string SourcePosition::ToString() const { return line > 0 ? absl::StrCat(file, ":", line) : file; }
 
 ConfigValue ConfigValue::Null(SourcePosition position) {
   ConfigValue v;
@@ -89,30 +89,42 @@ void ConfigValue::Erase(absl::string_view key) {
 
 std::string ConfigValue::KindName() const {
   switch (kind_) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return "a boolean";
-    case Kind::kInt: return "an integer";
-    case Kind::kDouble: return "a number";
-    case Kind::kString: return "a string";
-    case Kind::kList: return "a list";
-    case Kind::kMap: return "a map";
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kDouble:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kList:
+      return "a list";
+    case Kind::kMap:
+      return "a map";
   }
   return "?";
 }
 
 std::string ConfigValue::Describe() const {
   switch (kind_) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return bool_ ? "true" : "false";
-    case Kind::kInt: return absl::StrCat(int_);
-    case Kind::kDouble: return absl::StrCat(double_);
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return bool_ ? "true" : "false";
+    case Kind::kInt:
+      return absl::StrCat(int_);
+    case Kind::kDouble:
+      return absl::StrCat(double_);
     case Kind::kString: {
       std::string shown = string_.size() > 60 ? string_.substr(0, 57) + "..." : string_;
-      return absl::StrCat("\"", absl::StrReplaceAll(shown, {{"\"", "\\\""}, {"\n", "\\n"}}),
-                          "\"");
+      return absl::StrCat("\"", absl::StrReplaceAll(shown, {{"\"", "\\\""}, {"\n", "\\n"}}), "\"");
     }
-    case Kind::kList: return absl::StrCat("a list of ", items_.size());
-    case Kind::kMap: return "a map";
+    case Kind::kList:
+      return absl::StrCat("a list of ", items_.size());
+    case Kind::kMap:
+      return "a map";
   }
   return "?";
 }
@@ -121,11 +133,16 @@ namespace {
 
 nlohmann::ordered_json ToJsonValue(const ConfigValue& value) {
   switch (value.kind()) {
-    case ConfigValue::Kind::kNull: return nullptr;
-    case ConfigValue::Kind::kBool: return value.bool_value();
-    case ConfigValue::Kind::kInt: return value.int_value();
-    case ConfigValue::Kind::kDouble: return value.number_value();
-    case ConfigValue::Kind::kString: return value.string_value();
+    case ConfigValue::Kind::kNull:
+      return nullptr;
+    case ConfigValue::Kind::kBool:
+      return value.bool_value();
+    case ConfigValue::Kind::kInt:
+      return value.int_value();
+    case ConfigValue::Kind::kDouble:
+      return value.number_value();
+    case ConfigValue::Kind::kString:
+      return value.string_value();
     case ConfigValue::Kind::kList: {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const ConfigValue& item : value.items()) list.push_back(ToJsonValue(item));
@@ -166,8 +183,7 @@ ConfigValue ResolvePlainScalar(const std::string& text, SourcePosition position)
     if (text == null) return ConfigValue::Null(std::move(position));
   }
   static const char* const kTrue[] = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
-  static const char* const kFalse[] = {"no",    "No",    "NO",  "false", "False",
-                                       "FALSE", "off",   "Off", "OFF"};
+  static const char* const kFalse[] = {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
   for (const char* t : kTrue) {
     if (text == t) return ConfigValue::Bool(true, std::move(position));
   }
@@ -229,8 +245,7 @@ ConfigValue ResolvePlainScalar(const std::string& text, SourcePosition position)
     }
     const uint64_t limit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + (negative ? 1 : 0);
     if (!overflow && magnitude <= limit) {
-      const int64_t signed_value =
-          negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+      const int64_t signed_value = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
       return ConfigValue::Int(signed_value, std::move(position));
     }
     // Too large for 64 bits: kept as text.
@@ -280,8 +295,7 @@ class YamlConverter {
   absl::StatusOr<ConfigValue> Convert(const YAML::Node& node, int depth) {
     const SourcePosition position{file_, node.Mark().line + 1};
     if (++nodes_ > kMaxConfigNodes) {
-      return Error(position, absl::StrCat("more than ", kMaxConfigNodes,
-                                          " values (aliases that expand too much?)"));
+      return Error(position, absl::StrCat("more than ", kMaxConfigNodes, " values (aliases that expand too much?)"));
     }
     if (depth > kMaxConfigDepth) {
       return Error(position, absl::StrCat("nested deeper than ", kMaxConfigDepth, " levels"));
@@ -316,8 +330,8 @@ class YamlConverter {
           }
           const std::string key = entry.first.Scalar();
           if (const ConfigValue* earlier = map.Find(key)) {
-            return Error(key_position, absl::StrCat("key \"", key, "\" appears twice (also at line ",
-                                                    earlier->position().line, ")"));
+            return Error(key_position,
+                         absl::StrCat("key \"", key, "\" appears twice (also at line ", earlier->position().line, ")"));
           }
           auto converted = Convert(entry.second, depth + 1);
           if (!converted.ok()) return converted.status();
@@ -330,8 +344,7 @@ class YamlConverter {
         // YAML 1.1 merge keys, as PyYAML applies them: `<<: *base` (or a list of
         // them, earlier ones first) adds the keys the map does not set itself.
         for (const ConfigValue& merge : merges) {
-          const std::vector<ConfigValue> sources =
-              merge.IsList() ? merge.items() : std::vector<ConfigValue>{merge};
+          const std::vector<ConfigValue> sources = merge.IsList() ? merge.items() : std::vector<ConfigValue>{merge};
           for (const ConfigValue& source : sources) {
             if (!source.IsMap()) {
               return Error(source.position(), "a merge key (<<) must name a map or a list of maps");
@@ -359,8 +372,7 @@ class YamlConverter {
 ConfigValue FromJsonScalar(const nlohmann::ordered_json& json, const SourcePosition& position);
 
 // Converts `json`; false if it nests deeper than kMaxConfigDepth.
-bool FromJson(const nlohmann::ordered_json& json, const SourcePosition& position, int depth,
-              ConfigValue* out) {
+bool FromJson(const nlohmann::ordered_json& json, const SourcePosition& position, int depth, ConfigValue* out) {
   if (depth > kMaxConfigDepth) return false;
   *out = FromJsonScalar(json, position);
   if (json.is_array()) {
@@ -405,13 +417,43 @@ ConfigValue FromJsonScalar(const nlohmann::ordered_json& json, const SourcePosit
 
 }  // namespace
 
+size_t InvalidUtf8Offset(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || (length == 2 && c < 0xC2) || (length == 4 && c > 0xF4) || i + length > text.size()) return i;
+    uint32_t code = length == 1 ? c : c & (0x7F >> length);
+    for (int k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next >> 6) != 0x2) return i;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF.
+    if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return i;
+    }
+    i += length;
+  }
+  return absl::string_view::npos;
+}
+
 absl::StatusOr<ConfigValue> ParseYaml(const std::string& text, const std::string& file) {
+  // Every value ends up in protobuf strings, which must be UTF-8: say where it is not.
+  if (const size_t bad = InvalidUtf8Offset(text); bad != absl::string_view::npos) {
+    const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const size_t column = bad - (line_start == std::string::npos ? 0 : line_start + 1) + 1;
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s:%d:%d: not valid UTF-8 (byte 0x%02X): soa-configs must be UTF-8 text", file,
+        std::count(text.begin(), text.begin() + bad, '\n') + 1, column, static_cast<unsigned char>(text[bad])));
+  }
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": cannot parse YAML: ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1, ": cannot parse YAML: ", e.msg));
   }
   // An empty file (or one holding only null) reads as an empty map.
   if (!root.IsDefined() || root.IsNull()) return ConfigValue::Map({file, 1});
@@ -437,8 +479,7 @@ absl::StatusOr<ConfigValue> ParseJson(const std::string& text, const std::string
   }
   ConfigValue value;
   if (!FromJson(json, {file, 0}, 0, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": JSON nested deeper than ", kMaxConfigDepth, " levels"));
+    return absl::InvalidArgumentError(absl::StrCat(file, ": JSON nested deeper than ", kMaxConfigDepth, " levels"));
   }
   return value;
 }

@@ -119,6 +119,10 @@ inline constexpr int kMaxConfigDepth = 100;
 // beyond the limits above.
 absl::StatusOr<ConfigValue> ParseYaml(const std::string& text, const std::string& file);
 
+// The offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, surrogates or values past U+10FFFF), or npos.
+size_t InvalidUtf8Offset(absl::string_view text);
+
 // Reads and parses a YAML file. A missing file is NOT_FOUND.
 absl::StatusOr<ConfigValue> ParseYamlFile(const std::string& path);
 

@@ -106,21 +106,19 @@ TEST(ConfigValueTest, ExpandingAliasesAreRefused) {
   // Each level doubles: 2^30 values if expanded.
   std::string yaml = "a0: &a0 [x, x]\n";
   for (int i = 1; i <= 30; ++i) {
-    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) +
-            ", *a" + std::to_string(i - 1) + "]\n";
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + "]\n";
   }
   const auto parsed = ParseYaml(yaml, "bomb.yaml");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_NE(parsed.status().message().find("aliases that expand too much"), std::string::npos)
-      << parsed.status();
+  EXPECT_NE(parsed.status().message().find("aliases that expand too much"), std::string::npos) << parsed.status();
 }
 
 TEST(ConfigValueTest, DeepNestingIsRefused) {
   const std::string yaml = std::string(150, '[') + std::string(150, ']');
   const auto parsed = ParseYaml(yaml, "deep.yaml");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_NE(parsed.status().message().find("nested deeper than 100"), std::string::npos)
-      << parsed.status();
+  EXPECT_NE(parsed.status().message().find("nested deeper than 100"), std::string::npos) << parsed.status();
   const auto json = ParseJson(yaml, "deep.json");
   ASSERT_FALSE(json.ok());
   EXPECT_NE(json.status().message().find("nested deeper than 100"), std::string::npos);
@@ -180,4 +178,19 @@ TEST(ConfigValueTest, JsonRoundTripsInOrder) {
 }
 
 }  // namespace
+TEST(Utf8Test, OnlyWellFormedUtf8IsAccepted) {
+  EXPECT_EQ(InvalidUtf8Offset("plain ascii"), absl::string_view::npos);
+  EXPECT_EQ(InvalidUtf8Offset("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), absl::string_view::npos);
+  EXPECT_EQ(InvalidUtf8Offset("caf\xe9 x"), 3u);          // Latin-1
+  EXPECT_EQ(InvalidUtf8Offset("ab\xc0\xaf"), 2u);         // overlong "/"
+  EXPECT_EQ(InvalidUtf8Offset("\xed\xa0\x80"), 0u);       // a surrogate
+  EXPECT_EQ(InvalidUtf8Offset("x\xf4\x90\x80\x80"), 1u);  // past U+10FFFF
+  EXPECT_EQ(InvalidUtf8Offset("x\xe2\x82"), 1u);          // cut short
+
+  const absl::StatusOr<ConfigValue> parsed = ParseYaml("main:\n  cmd: \"caf\xe9\"\n", "svc/marathon-x.yaml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(),
+            "svc/marathon-x.yaml:2:12: not valid UTF-8 (byte 0xE9): soa-configs must be UTF-8 text");
+}
+
 }  // namespace paasta::config
