@@ -178,6 +178,7 @@ grpc::Status AgentService::ListTasks(grpc::ServerContext*, const v1::ListTasksRe
 
 grpc::Status AgentService::KillTasks(grpc::ServerContext*, const v1::KillTasksRequest* request,
                                      v1::KillTasksResponse* response) {
+  if (request->task_ids().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task_ids is required");
   *response = engine_.KillTasks({request->task_ids().begin(), request->task_ids().end()}, request->scale());
   return grpc::Status::OK;
 }

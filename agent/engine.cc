@@ -864,6 +864,15 @@ v1::KillTasksResponse Engine::KillTasks(const std::vector<std::string>& task_ids
 
 absl::StatusOr<v1::Run> Engine::RunTask(const v1::RunTaskRequest& request) {
   if (request.run_id().empty()) return absl::InvalidArgumentError("run_id is required");
+  // It names the run's sandbox folder: nothing that could leave it.
+  for (char c : request.run_id()) {
+    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.') || request.run_id().size() > 128 ||
+        absl::StrContains(request.run_id(), "..")) {
+      return absl::InvalidArgumentError(absl::StrCat("run_id \"", request.run_id(),
+                                                     "\": use letters, digits, \"-\", \"_\" and single \".\" "
+                                                     "(at most 128)"));
+    }
+  }
   if (request.task().cmd().empty() && request.task().args_size() == 0) {
     return absl::InvalidArgumentError("task.cmd or task.args is required");
   }

@@ -467,6 +467,11 @@ absl::StatusOr<ConfigValue> ParseYaml(const std::string& text, const std::string
 absl::StatusOr<ConfigValue> ParseYamlFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
+  if (text->size() > kMaxConfigFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the file is ", text->size(),
+                                                   " bytes; a soa-config file may hold at most ",
+                                                   kMaxConfigFileBytes, " (4 MiB)"));
+  }
   return ParseYaml(*text, path);
 }
 

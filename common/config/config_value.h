@@ -124,6 +124,10 @@ absl::StatusOr<ConfigValue> ParseYaml(const std::string& text, const std::string
 size_t InvalidUtf8Offset(absl::string_view text);
 
 // Reads and parses a YAML file. A missing file is NOT_FOUND.
+// Files larger than this are refused: every value must fit the 4 MiB gRPC
+// messages it travels in (an app, a job), and no real config comes near it.
+inline constexpr size_t kMaxConfigFileBytes = 4 * 1024 * 1024;
+
 absl::StatusOr<ConfigValue> ParseYamlFile(const std::string& path);
 
 // Parses JSON text read from `file` (lines are not tracked). INVALID_ARGUMENT

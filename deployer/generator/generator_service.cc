@@ -93,6 +93,7 @@ grpc::Status GeneratorService::Generate(grpc::ServerContext*, const v1::Generate
     for (const GenerationResult& result : *results) Record(result, response->add_services());
     return grpc::Status::OK;
   }
+  if (absl::Status safe = config::CheckName("service", request->service()); !safe.ok()) return ToGrpcStatus(safe);
   Record(generator_.GenerateService(request->service()), response->add_services());
   return grpc::Status::OK;
 }
