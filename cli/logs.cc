@@ -33,7 +33,7 @@ struct OutputSource {
 
 // One daemon's events, read from `since` on.
 struct EventSource {
-  const DaemonEndpoint* endpoint;
+  const DaemonEndpoint* endpoint = nullptr;
   bool has_since = false;
   google::protobuf::Timestamp since;
 };
@@ -119,7 +119,11 @@ class LogReader {
       exit_code_ = 1;
       return false;
     }
-    events_ = {{&endpoints_.deployer}, {&endpoints_.scheduler_bridge}};
+    for (const DaemonEndpoint* endpoint : {&endpoints_.deployer, &endpoints_.scheduler_bridge}) {
+      EventSource source;
+      source.endpoint = endpoint;
+      events_.push_back(source);
+    }
     return true;
   }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/http_client.h"
 #include "common/iso8601.h"
+#include "common/json_fields.h"
 
 namespace paasta::deployer {
 namespace {
@@ -50,8 +51,8 @@ nlohmann::json MarathonAppJson(const nlohmann::json& app) {
 
 OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
   OrchestratorApp out;
-  out.id = StripSlash(app.value("id", ""));
-  out.instances = app.value("instances", 0);
+  out.id = StripSlash(StringField(app, "id"));
+  out.instances = IntField(app, "instances");
   out.has_health_checks =
       app.contains("healthChecks") && app["healthChecks"].is_array() && !app["healthChecks"].empty();
   if (app.contains("labels") && app["labels"].is_object()) {
@@ -67,9 +68,9 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
   if (!app.contains("tasks") || !app["tasks"].is_array()) return out;
   for (const nlohmann::json& task : app["tasks"]) {
     OrchestratorTask t;
-    t.id = task.value("id", "");
-    t.app_id = StripSlash(task.value("appId", out.id));
-    t.host = task.value("host", "");
+    t.id = StringField(task, "id");
+    t.app_id = StripSlash(StringField(task, "appId", out.id));
+    t.host = StringField(task, "host");
     if (task.contains("ports") && task["ports"].is_array()) {
       for (const nlohmann::json& port : task["ports"]) {
         if (port.is_number_integer()) t.ports.push_back(port);
@@ -84,7 +85,7 @@ OrchestratorApp ParseMarathonApp(const nlohmann::json& app) {
     if (task.contains("healthCheckResults") && task["healthCheckResults"].is_array()) {
       for (const nlohmann::json& result : task["healthCheckResults"]) {
         ++t.health_results;
-        if (result.value("alive", false)) ++t.alive_results;
+        if (BoolField(result, "alive", false)) ++t.alive_results;
       }
     }
     out.tasks.push_back(std::move(t));

@@ -34,6 +34,9 @@ struct HacheckState {
 
 // Parses a hacheck status answer: 200 is up; otherwise the body must match the
 // down message exactly. INVALID_ARGUMENT (quoting the body) when it does not.
+// Answers longer than this are refused (hacheck's are one short line).
+inline constexpr size_t kMaxHacheckAnswer = 1024;
+
 absl::StatusOr<HacheckState> ParseHacheckAnswer(long status_code, const std::string& body);
 
 struct HacheckParams {
@@ -44,8 +47,7 @@ struct HacheckParams {
 
 class HacheckDrainMethod : public DrainMethod {
  public:
-  HacheckDrainMethod(HacheckParams params, const DrainContext& context)
-      : params_(params), context_(context) {}
+  HacheckDrainMethod(HacheckParams params, const DrainContext& context) : params_(params), context_(context) {}
 
   absl::Status Drain(const DrainTask& task) override;
   absl::Status StopDraining(const DrainTask& task) override;

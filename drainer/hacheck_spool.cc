@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
+#include "common/json_fields.h"
 #include "common/http_client.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
@@ -66,7 +67,7 @@ HacheckSpool::HacheckSpool(Clock* clock, HacheckOptions options) : clock_(clock)
     Entry entry;
     const nlohmann::json parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object()) {
-      entry.reason = parsed.value("reason", "");
+      entry.reason = StringField(parsed, "reason");
       if (parsed.contains("expiration") && parsed["expiration"].is_number()) {
         entry.expiration = parsed["expiration"].get<double>();
       }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/http_client.h"
 #include "common/iso8601.h"
+#include "common/json_fields.h"
 #include "scheduler-bridge/job_composer.h"
 
 namespace paasta::scheduler {
@@ -37,7 +38,7 @@ EngineJob ParseChronosJob(const nlohmann::json& json) {
   };
   job.set_name(text("name"));
   job.set_command(text("command"));
-  job.set_shell(json.value("shell", true));
+  job.set_shell(BoolField(json, "shell", true));
   if (json.contains("arguments") && json["arguments"].is_array()) {
     for (const auto& arg : json["arguments"]) {
       if (arg.is_string()) job.add_arguments(arg.get<std::string>());
@@ -57,7 +58,7 @@ EngineJob ParseChronosJob(const nlohmann::json& json) {
   job.set_cpus(Number(json, "cpus"));
   job.set_mem(Number(json, "mem"));
   job.set_disk(Number(json, "disk"));
-  job.set_disabled(json.value("disabled", false));
+  job.set_disabled(BoolField(json, "disabled", false));
   job.set_owner(text("owner"));
   job.set_description(text("description"));
   if (json.contains("environmentVariables") && json["environmentVariables"].is_array()) {

@@ -19,12 +19,9 @@ PACKAGES=(
   haproxy prometheus python3 procps tzdata
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-    missing+=("$p")
-  fi
-done
+# Scripts that need more (scripts/fuzz.sh: clang) name it here.
+# shellcheck disable=SC2206
+PACKAGES+=(${PAASTA_EXTRA_PACKAGES:-})
 
 # Node.js and npm run the generic gRPC client test (tests/grpc-js): Debian's
 # unless the machine already has them (a nodesource Node.js brings its npm).

@@ -67,9 +67,7 @@ TEST_P(ValidationFixtureTest, ReportsExactlyTheExpectedProblems) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ValidationFixtureTest, ::testing::ValuesIn(FixtureNames()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 TEST(ValidationTest, EveryRuleHasAFixture) {
   // A guard against fixtures going missing from the data dependency.
@@ -102,24 +100,24 @@ TEST(ValidationTest, ProblemsOfParentServicesAreNotReportedAsTheChilds) {
 TEST(ValidationTest, PathEscapingServiceNamesAreRefusedBeforeAnyFileIsOpened) {
   // The root does not exist: a NOT_FOUND would mean the file system was asked.
   const SoaDir soa("/nonexistent-soa-dir");
-  for (const char* name : {"../etc", "/etc", "a/b", "..", "", "has space", "Upper",
-                           "svc\n", std::string(64, 'a').c_str()}) {
+  // (Strings, not pointers: a pointer into a temporary string would dangle.)
+  const std::vector<std::string> names = {
+      "../etc", "/etc", "a/b", "..", "", "has space", "Upper", "svc\n", std::string(64, 'a')};
+  for (const std::string& name : names) {
     std::vector<Problem> problems;
     const absl::StatusOr<ServiceConfig> loaded = soa.LoadService(name, &problems);
     EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << name;
     const absl::StatusOr<ValidationResult> validated = Validate(soa, {name});
     EXPECT_EQ(validated.status().code(), absl::StatusCode::kInvalidArgument) << name;
   }
-  EXPECT_EQ(soa.LoadService(std::string(63, 'a'), nullptr).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(soa.LoadService(std::string(63, 'a'), nullptr).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(ValidationTest, TheExamplesAreValid) {
   const absl::StatusOr<ValidationResult> result = Validate(SoaDir("examples/soa-configs"), {});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(Render(result->problems, "examples/soa-configs"), "");
-  EXPECT_EQ(result->services,
-            (std::vector<std::string>{"example_batch", "example_service", "example_worker"}));
+  EXPECT_EQ(result->services, (std::vector<std::string>{"example_batch", "example_service", "example_worker"}));
 }
 
 }  // namespace

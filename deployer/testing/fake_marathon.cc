@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <regex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
@@ -126,10 +128,22 @@ void FakeMarathon::Preload(const nlohmann::json& app) {
   Converge(id, stored);
 }
 
+// Marathon's id pattern, ^(\/?((\.{2})|([a-z0-9][a-z0-9\-.]*[a-z0-9]+)|([a-z0-9]*))($|\/))+$,
+// checked segment by segment (std::regex recurses once per character and runs
+// out of stack on long ids).
 bool FakeMarathon::ValidId(const std::string& id) {
-  static const std::regex* pattern =
-      new std::regex(R"(^(\/?((\.{2})|([a-z0-9][a-z0-9\-.]*[a-z0-9]+)|([a-z0-9]*))($|\/))+$)");
-  return std::regex_match(id, *pattern);
+  absl::string_view rest = id;
+  if (absl::ConsumePrefix(&rest, "/") && rest.empty()) return true;
+  for (absl::string_view segment : absl::StrSplit(rest, '/')) {
+    if (segment == "..") continue;
+    const auto alnum = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
+    for (char c : segment) {
+      if (!alnum(c) && c != '-' && c != '.') return false;
+    }
+    const bool only_alnum = std::all_of(segment.begin(), segment.end(), alnum);
+    if (!only_alnum && (segment.size() < 2 || !alnum(segment.front()) || !alnum(segment.back()))) return false;
+  }
+  return true;
 }
 
 nlohmann::json FakeMarathon::Validate(const nlohmann::json& app) {
