@@ -1,7 +1,6 @@
 #include "deployer/testing/fake_marathon.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -327,10 +326,15 @@ HttpServerResponse FakeMarathon::KillTasks(const HttpServerRequest& request) {
   if (body.is_discarded() || !body.contains("ids") || !body["ids"].is_array()) {
     return Json(400, {{"message", "Invalid JSON"}});
   }
-  static const std::regex* task_id = new std::regex(R"(^(.+)[\._]([^_\.]+)$)");
+  // Marathon's task id pattern ^(.+)[\._]([^_\.]+)$: an app id, then "." or "_",
+  // then a last part without either (checked by hand: std::regex recurses per character).
+  const auto valid_task_id = [](const std::string& id) {
+    const size_t separator = id.find_last_of("._");
+    return separator != std::string::npos && separator > 0 && separator + 1 < id.size();
+  };
   absl::MutexLock lock(&mu_);
   for (const nlohmann::json& id : body["ids"]) {
-    if (!id.is_string() || !std::regex_match(id.get<std::string>(), *task_id)) {
+    if (!id.is_string() || !valid_task_id(id.get<std::string>())) {
       return Message(400, absl::StrCat("Invalid task id '", id.is_string() ? id.get<std::string>() : id.dump(), "'"));
     }
   }
