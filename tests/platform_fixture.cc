@@ -116,12 +116,15 @@ void PlatformTest::StartPlatform() {
 }
 
 nlohmann::json PlatformTest::Daemon(const std::string& name) {
-  status_ = nlohmann::json::parse(*ReadFile(state_ + "/platform.json"));
-  for (const auto& daemon : status_["daemons"]) {
-    if (daemon["name"] == name) return daemon;
+  // A local copy: tests call this from several threads (a sampler beside the steps).
+  const nlohmann::json status = nlohmann::json::parse(*ReadFile(state_ + "/platform.json"), nullptr, false);
+  if (status.is_object() && status.contains("daemons")) {
+    for (const auto& daemon : status["daemons"]) {
+      if (daemon["name"] == name) return daemon;
+    }
   }
   ADD_FAILURE() << "no " << name << " in platform.json";
-  return {};
+  return nlohmann::json::object({{"name", name}, {"grpc", ""}, {"pid", 0}, {"restarts", -1}, {"state", "unknown"}});
 }
 
 CliResult PlatformTest::Paasta(const std::vector<std::string>& args) {
