@@ -144,16 +144,20 @@ void AgentService::UpdateMetrics() {
   reported_ = stats;
 }
 
-grpc::Status AgentService::PutApp(grpc::ServerContext*, const v1::PutAppRequest* request,
+grpc::Status AgentService::PutApp(grpc::ServerContext* context, const v1::PutAppRequest* request,
                                   v1::PutAppResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Agent/PutApp", ServiceOfAppId(request->app().id())); !allowed.ok())
+    return allowed;
   absl::StatusOr<bool> created = engine_.PutApp(request->app());
   if (!created.ok()) return ToGrpcStatus(created.status());
   response->set_created(*created);
   return grpc::Status::OK;
 }
 
-grpc::Status AgentService::DeleteApp(grpc::ServerContext*, const v1::DeleteAppRequest* request,
+grpc::Status AgentService::DeleteApp(grpc::ServerContext* context, const v1::DeleteAppRequest* request,
                                      v1::DeleteAppResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Agent/DeleteApp", ServiceOfAppId(request->app_id())); !allowed.ok())
+    return allowed;
   absl::StatusOr<int> killed = engine_.DeleteApp(request->app_id());
   if (!killed.ok()) return ToGrpcStatus(killed.status());
   response->set_killed_tasks(*killed);
@@ -176,15 +180,22 @@ grpc::Status AgentService::ListTasks(grpc::ServerContext*, const v1::ListTasksRe
   return grpc::Status::OK;
 }
 
-grpc::Status AgentService::KillTasks(grpc::ServerContext*, const v1::KillTasksRequest* request,
+grpc::Status AgentService::KillTasks(grpc::ServerContext* context, const v1::KillTasksRequest* request,
                                      v1::KillTasksResponse* response) {
+  for (const std::string& task_id : request->task_ids()) {
+    // A one-off run's task ("run.<run id>.<n>") names no service: only "*" may kill it this way.
+    const std::string service = absl::StartsWith(task_id, "run.") ? "" : ServiceOfAppId(task_id);
+    if (grpc::Status allowed = MayChange(*context, "Agent/KillTasks", service); !allowed.ok()) return allowed;
+  }
   if (request->task_ids().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "task_ids is required");
   *response = engine_.KillTasks({request->task_ids().begin(), request->task_ids().end()}, request->scale());
   return grpc::Status::OK;
 }
 
-grpc::Status AgentService::RunTask(grpc::ServerContext*, const v1::RunTaskRequest* request,
+grpc::Status AgentService::RunTask(grpc::ServerContext* context, const v1::RunTaskRequest* request,
                                    v1::RunTaskResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Agent/RunTask", ServiceOfJobName(request->job_name())); !allowed.ok())
+    return allowed;
   absl::StatusOr<v1::Run> run = engine_.RunTask(*request);
   if (!run.ok()) return ToGrpcStatus(run.status());
   *response->mutable_run() = *run;

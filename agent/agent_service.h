@@ -12,6 +12,7 @@
 #define PAASTA_AGENT_AGENT_SERVICE_H_
 
 #include "agent/engine.h"
+#include "common/server/authorization.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -19,7 +20,7 @@
 
 namespace paasta::agent {
 
-class AgentService final : public v1::Agent::WithCallbackMethod_WatchEvents<v1::Agent::Service> {
+class AgentService final : public v1::Agent::WithCallbackMethod_WatchEvents<v1::Agent::Service>, public GuardedService {
  public:
   // `engine` and `registry` must outlive the service.
   AgentService(Engine& engine, prometheus::Registry& registry);

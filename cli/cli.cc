@@ -110,6 +110,16 @@ int RunCli(int argc, char** argv) {
                      "variable or config file sets (default: $PAASTA_SYSTEM_CONFIG_DIR or "
                      "/etc/paasta, if it exists)")
           ->group("Daemon addresses");
+  TlsFiles client_tls;
+  app.add_option("--tls-cert", client_tls.cert_file,
+                 "With grpc_tls in the system config: your client certificate (PEM); its common name is who you "
+                 "are to the daemons (default: $PAASTA_TLS_CERT, else the host's grpc_tls.cert_file if readable)")
+      ->envname("PAASTA_TLS_CERT")
+      ->group("Daemon addresses");
+  app.add_option("--tls-key", client_tls.key_file,
+                 "The private key of --tls-cert (default: $PAASTA_TLS_KEY, else the host's grpc_tls.key_file)")
+      ->envname("PAASTA_TLS_KEY")
+      ->group("Daemon addresses");
 
   int exit_code = 0;
   // Each command's callback runs after parsing succeeded and sets exit_code.
@@ -124,6 +134,13 @@ int RunCli(int argc, char** argv) {
         auto address = system->daemon_addresses.find(key);
         if (address != system->daemon_addresses.end() && address_options.at(key)->count() == 0) {
           endpoint->address = address->second;
+        }
+      }
+      if (system->grpc_tls.has_value()) {
+        if (absl::Status s = UseClientTls(*system->grpc_tls, client_tls); !s.ok()) {
+          std::cerr << "paasta: " << s.message() << "\n";
+          exit_code = ExitCodeFor(s);
+          return false;
         }
       }
     } else if (explicit_dir || !absl::IsNotFound(system.status())) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/addresses.h"
+#include "common/grpc_channel.h"
 #include "common/status_map.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -27,8 +28,16 @@ Endpoints DefaultEndpoints() {
   return endpoints;
 }
 
-std::shared_ptr<grpc::Channel> Connect(const DaemonEndpoint& endpoint) {
-  return grpc::CreateChannel(endpoint.address, grpc::InsecureChannelCredentials());
+std::shared_ptr<grpc::Channel> Connect(const DaemonEndpoint& endpoint) { return DaemonChannel(endpoint.address); }
+
+absl::Status UseClientTls(const config::GrpcTls& tls, const TlsFiles& mine) {
+  TlsFiles files = mine;
+  files.ca_file = tls.ca_file;
+  if (files.cert_file.empty() && files.key_file.empty() && ::access(tls.key_file.c_str(), R_OK) == 0) {
+    files.cert_file = tls.cert_file;
+    files.key_file = tls.key_file;
+  }
+  return UseTlsForDaemonChannels(files);
 }
 
 void SetDeadline(const Endpoints& endpoints, grpc::ClientContext* context) {
@@ -46,6 +55,11 @@ int ReportRpcFailure(const DaemonEndpoint& endpoint, const grpc::Status& status,
           << endpoint.flag << ", `" << endpoint.flag.substr(2) << " = \"HOST:PORT\"` in the CLI config file, or "
           << "daemon_addresses." << key << " in the system config): " << status.error_message() << "\n";
     } break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      err << "paasta: " << status.error_message() << "\n"
+          << "paasta: present your client certificate with --tls-cert and --tls-key "
+          << "(or $PAASTA_TLS_CERT and $PAASTA_TLS_KEY)\n";
+      break;
     case grpc::StatusCode::UNIMPLEMENTED:
       err << "paasta: " << endpoint.binary << " at " << endpoint.address
           << " cannot do this yet: " << status.error_message() << "\n";

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_channel.h"
 #include "common/status_map.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -15,7 +16,7 @@ using google::protobuf::util::TimeUtil;
 AgentOrchestrator::AgentOrchestrator(const std::string& address, absl::Duration timeout)
     : address_(address),
       timeout_(timeout),
-      stub_(v1::Agent::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+      stub_(v1::Agent::NewStub(paasta::DaemonChannel(address))) {}
 
 absl::StatusOr<std::vector<OrchestratorApp>> AgentOrchestrator::ListApps(const std::string& prefix) {
   grpc::ClientContext context;
@@ -123,7 +124,7 @@ absl::Status AgentOrchestrator::KillTasks(const std::vector<std::string>& task_i
 
 DrainerClient::DrainerClient(const std::string& address, absl::Duration timeout)
     : timeout_(timeout),
-      stub_(v1::Drainer::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+      stub_(v1::Drainer::NewStub(paasta::DaemonChannel(address))) {}
 
 namespace {
 
@@ -185,7 +186,7 @@ absl::StatusOr<bool> DrainerClient::IsSafeToKill(const DrainTarget& target) {
 SmartstackClient::SmartstackClient(const std::string& address, absl::Duration timeout)
     : address_(address),
       timeout_(timeout),
-      stub_(v1::Smartstack::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+      stub_(v1::Smartstack::NewStub(paasta::DaemonChannel(address))) {}
 
 absl::StatusOr<std::map<std::string, std::set<std::string>>> SmartstackClient::UpBackends() {
   grpc::ClientContext context;

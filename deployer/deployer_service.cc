@@ -59,8 +59,10 @@ void DeployerService::RunPass() {
   pass_duration_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
-grpc::Status DeployerService::Reconcile(grpc::ServerContext*, const v1::ReconcileRequest* request,
+grpc::Status DeployerService::Reconcile(grpc::ServerContext* context, const v1::ReconcileRequest* request,
                                         v1::ReconcileResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Deployer/Reconcile", request->service()); !allowed.ok())
+    return allowed;
   if (!request->instance().empty() && request->service().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "an instance needs its service");
   }
@@ -85,8 +87,11 @@ grpc::Status DeployerService::GetInstanceStatus(grpc::ServerContext*, const v1::
   return grpc::Status::OK;
 }
 
-grpc::Status DeployerService::EmergencyStop(grpc::ServerContext*, const v1::EmergencyStopRequest* request,
+grpc::Status DeployerService::EmergencyStop(grpc::ServerContext* context, const v1::EmergencyStopRequest* request,
                                             v1::EmergencyStopResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Deployer/EmergencyStop", request->instance().service());
+      !allowed.ok())
+    return allowed;
   if (request->instance().service().empty() || request->instance().instance().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "instance.service and instance.instance are required");
   }
@@ -96,8 +101,11 @@ grpc::Status DeployerService::EmergencyStop(grpc::ServerContext*, const v1::Emer
   return grpc::Status::OK;
 }
 
-grpc::Status DeployerService::EmergencyStart(grpc::ServerContext*, const v1::EmergencyStartRequest* request,
+grpc::Status DeployerService::EmergencyStart(grpc::ServerContext* context, const v1::EmergencyStartRequest* request,
                                              v1::EmergencyStartResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Deployer/EmergencyStart", request->instance().service());
+      !allowed.ok())
+    return allowed;
   if (request->instance().service().empty() || request->instance().instance().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "instance.service and instance.instance are required");
   }

@@ -7,6 +7,7 @@
 #ifndef PAASTA_DEPLOYER_DEPLOYER_SERVICE_H_
 #define PAASTA_DEPLOYER_DEPLOYER_SERVICE_H_
 
+#include "common/server/authorization.h"
 #include "deployer/deployer.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -16,7 +17,7 @@
 
 namespace paasta::deployer {
 
-class DeployerService final : public v1::Deployer::Service {
+class DeployerService final : public v1::Deployer::Service, public GuardedService {
  public:
   DeployerService(Deployer& deployer, prometheus::Registry& registry);
 

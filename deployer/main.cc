@@ -22,8 +22,6 @@ ABSL_FLAG(std::string, metrics_listen, paasta::kDeployerAddresses.metrics,
           "host:port to serve Prometheus metrics on (/metrics)");
 ABSL_FLAG(std::string, soa_dir, paasta::config::DefaultSoaDir(),
           "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
-ABSL_FLAG(std::string, system_config_dir, paasta::config::DefaultSystemConfigDir(),
-          "The system config folder (default: $PAASTA_SYSTEM_CONFIG_DIR or /etc/paasta)");
 ABSL_FLAG(std::string, cluster, "", "The cluster to deploy (default: the system config's cluster)");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(10), "Time between two passes over every instance");
 ABSL_FLAG(std::string, agent, paasta::kAgentAddresses.grpc, "host:port of paasta-agent");

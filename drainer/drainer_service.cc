@@ -41,8 +41,7 @@ config::ConfigValue ParamsFromStruct(const google::protobuf::Struct& params) {
   return FromValue(value, 0);
 }
 
-DrainerService::DrainerService(Clock* clock, absl::Duration http_timeout,
-                               prometheus::Registry& registry)
+DrainerService::DrainerService(Clock* clock, absl::Duration http_timeout, prometheus::Registry& registry)
     : calls_(prometheus::BuildCounter()
                  .Name("paasta_drainer_calls_total")
                  .Help("Drain calls, by drain method, call and outcome (ok, true, false, error).")
@@ -56,8 +55,7 @@ void DrainerService::Count(const v1::DrainRequest& request, const char* call, co
   calls_.Add({{"method", request.method().name()}, {"call", call}, {"outcome", outcome}}).Increment();
 }
 
-absl::StatusOr<std::unique_ptr<DrainMethod>> DrainerService::Prepare(const v1::DrainRequest& request,
-                                                                     DrainTask* task) {
+absl::StatusOr<std::unique_ptr<DrainMethod>> DrainerService::Prepare(const v1::DrainRequest& request, DrainTask* task) {
   const v1::DrainTask& in = request.task();
   if (in.service().empty() || in.task_id().empty()) {
     return absl::InvalidArgumentError("task.service and task.task_id are required");
@@ -73,29 +71,30 @@ absl::StatusOr<std::unique_ptr<DrainMethod>> DrainerService::Prepare(const v1::D
   task->port = static_cast<int>(in.port());
   const std::string& name = request.method().name();
   if ((name == "hacheck" || name == "http") && (task->host.empty() || task->port == 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("drain method ", name, " needs task.host and task.port"));
+    return absl::InvalidArgumentError(absl::StrCat("drain method ", name, " needs task.host and task.port"));
   }
   return CreateDrainMethod(name, ParamsFromStruct(request.method().params()), context_);
 }
 
-grpc::Status DrainerService::Drain(grpc::ServerContext*, const v1::DrainRequest* request,
-                                   v1::DrainResponse*) {
+grpc::Status DrainerService::Drain(grpc::ServerContext* context, const v1::DrainRequest* request, v1::DrainResponse*) {
+  if (grpc::Status allowed = MayChange(*context, "Drainer/Drain", request->task().service()); !allowed.ok())
+    return allowed;
   DrainTask task;
   absl::StatusOr<std::unique_ptr<DrainMethod>> method = Prepare(*request, &task);
   absl::Status status = method.ok() ? (*method)->Drain(task) : method.status();
   Count(*request, "drain", status.ok() ? "ok" : "error");
   if (status.ok()) {
-    spdlog::info("draining task {} of {}.{} ({})", task.task_id, task.service, task.instance,
-                 request->method().name());
+    spdlog::info("draining task {} of {}.{} ({})", task.task_id, task.service, task.instance, request->method().name());
   } else {
     spdlog::warn("cannot drain task {}: {}", request->task().task_id(), status.ToString());
   }
   return ToGrpcStatus(status);
 }
 
-grpc::Status DrainerService::StopDraining(grpc::ServerContext*, const v1::DrainRequest* request,
+grpc::Status DrainerService::StopDraining(grpc::ServerContext* context, const v1::DrainRequest* request,
                                           v1::DrainResponse*) {
+  if (grpc::Status allowed = MayChange(*context, "Drainer/StopDraining", request->task().service()); !allowed.ok())
+    return allowed;
   DrainTask task;
   absl::StatusOr<std::unique_ptr<DrainMethod>> method = Prepare(*request, &task);
   absl::Status status = method.ok() ? (*method)->StopDraining(task) : method.status();

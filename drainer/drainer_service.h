@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "common/server/authorization.h"
 #include "drainer/drain_method.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
@@ -20,7 +21,7 @@ namespace paasta::drainer {
 // google.protobuf.Struct params as a ConfigValue map (numbers are doubles).
 config::ConfigValue ParamsFromStruct(const google::protobuf::Struct& params);
 
-class DrainerService final : public v1::Drainer::Service {
+class DrainerService final : public v1::Drainer::Service, public GuardedService {
  public:
   // `clock` and `registry` must outlive the service.
   DrainerService(Clock* clock, absl::Duration http_timeout, prometheus::Registry& registry);
@@ -36,8 +37,7 @@ class DrainerService final : public v1::Drainer::Service {
 
  private:
   // Validates the request and builds its method.
-  absl::StatusOr<std::unique_ptr<DrainMethod>> Prepare(const v1::DrainRequest& request,
-                                                       DrainTask* task);
+  absl::StatusOr<std::unique_ptr<DrainMethod>> Prepare(const v1::DrainRequest& request, DrainTask* task);
   void Count(const v1::DrainRequest& request, const char* call, const char* outcome);
 
   TestDrainState test_state_;

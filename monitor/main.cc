@@ -24,8 +24,6 @@ ABSL_FLAG(std::string, metrics_listen, paasta::kMonitorAddresses.metrics,
           "host:port to serve Prometheus metrics on (/metrics)");
 ABSL_FLAG(std::string, soa_dir, paasta::config::DefaultSoaDir(),
           "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
-ABSL_FLAG(std::string, system_config_dir, paasta::config::DefaultSystemConfigDir(),
-          "The system config folder (default: $PAASTA_SYSTEM_CONFIG_DIR or /etc/paasta)");
 ABSL_FLAG(std::string, cluster, "", "The cluster to check (default: the system config's cluster)");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(60), "Time between two checks of everything");
 ABSL_FLAG(absl::Duration, min_task_uptime, absl::Seconds(60),

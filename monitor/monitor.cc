@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "common/config/deployments.h"
 #include "common/config/soa_loader.h"
 #include "common/config/system_config.h"
@@ -72,9 +73,9 @@ struct GrpcStatusSource::Stubs {
 
 GrpcStatusSource::GrpcStatusSource(const std::string& deployer_address, const std::string& bridge_address)
     : deployer_address_(deployer_address), bridge_address_(bridge_address), stubs_(std::make_unique<Stubs>()) {
-  stubs_->deployer = v1::Deployer::NewStub(grpc::CreateChannel(deployer_address, grpc::InsecureChannelCredentials()));
+  stubs_->deployer = v1::Deployer::NewStub(paasta::DaemonChannel(deployer_address));
   stubs_->bridge =
-      v1::SchedulerBridge::NewStub(grpc::CreateChannel(bridge_address, grpc::InsecureChannelCredentials()));
+      v1::SchedulerBridge::NewStub(paasta::DaemonChannel(bridge_address));
 }
 
 GrpcStatusSource::~GrpcStatusSource() = default;

@@ -13,7 +13,7 @@
 //
 // It writes <state>/platform.json (every daemon's addresses, pid, restarts;
 // "ready": true once all are healthy) and <state>/paasta.conf, a `paasta --config`
-// file naming every daemon's address.
+// file naming every daemon's address and the system config folder.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -35,7 +35,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/addresses.h"
+#include "common/config/system_config.h"
 #include "common/file_util.h"
+#include "common/grpc_channel.h"
 #include "platform/supervisor.h"
 #include "spdlog/spdlog.h"
 
@@ -115,6 +117,18 @@ int main(int argc, char** argv) {
   const std::string etc = absl::GetFlag(FLAGS_system_config_dir).empty()
                               ? from_env("PAASTA_SYSTEM_CONFIG_DIR", state + "/etc")
                               : absl::GetFlag(FLAGS_system_config_dir);
+  // With grpc_tls, readiness checks call the daemons with the host's certificate.
+  if (absl::StatusOr<paasta::config::SystemConfig> system = paasta::config::LoadSystemConfig(etc);
+      !system.ok() && !absl::IsNotFound(system.status())) {
+    std::cerr << "paasta-platform: " << system.status().message() << "\n";
+    return 1;
+  } else if (system.ok() && system->grpc_tls.has_value()) {
+    const paasta::config::GrpcTls& tls = *system->grpc_tls;
+    if (absl::Status s = paasta::UseTlsForDaemonChannels({tls.ca_file, tls.cert_file, tls.key_file}); !s.ok()) {
+      std::cerr << "paasta-platform: " << s.message() << "\n";
+      return 1;
+    }
+  }
   for (const char* dir : {"logs", "run"}) {
     if (absl::Status made = paasta::MakeDirs(absl::StrCat(state, "/", dir)); !made.ok()) {
       std::cerr << "paasta-platform: " << made.message() << "\n";
@@ -149,15 +163,17 @@ int main(int argc, char** argv) {
     spec.binary = absl::StrCat(bin, "/", name);
     spec.grpc_listen = auto_ports ? "127.0.0.1:0" : std::string(defaults.grpc);
     spec.metrics_listen = auto_ports ? "127.0.0.1:0" : std::string(defaults.metrics);
-    spec.args = [name, args = std::move(args), &extra] {
-      std::vector<std::string> all = args();
+    spec.args = [name, args = std::move(args), &extra, etc] {
+      // Every daemon reads the system config (grpc_tls at least).
+      std::vector<std::string> all = {"--system_config_dir=" + etc};
+      for (std::string& arg : args()) all.push_back(std::move(arg));
       for (const std::string& flag : extra[name]) all.push_back(flag);
       return all;
     };
     by_name[name] = supervisor.Add(std::move(spec));
   };
   auto grpc_of = [&](const std::string& name) { return by_name.at(name)->grpc; };
-  const std::string configs[] = {"--soa_dir=" + soa, "--system_config_dir=" + etc};
+  const std::string soa_flag = "--soa_dir=" + soa;
   add("paasta-agent", paasta::kAgentAddresses, [=] {
     return std::vector<std::string>{"--state_dir=" + state + "/agent", "--stop_tasks_on_exit"};
   });
@@ -166,16 +182,16 @@ int main(int argc, char** argv) {
     return std::vector<std::string>{"--hacheck_listen=" + hacheck, "--spool_root=" + state + "/hacheck"};
   });
   add("paasta-smartstack", paasta::kSmartstackAddresses, [=] {
-    return std::vector<std::string>{configs[0], configs[1], "--state_dir=" + state + "/smartstack",
+    return std::vector<std::string>{soa_flag, "--state_dir=" + state + "/smartstack",
                                     "--agent=" + grpc_of("paasta-agent"), "--hacheck=" + hacheck};
   });
   add("paasta-deployer", paasta::kDeployerAddresses, [=] {
-    return std::vector<std::string>{configs[0], configs[1], "--agent=" + grpc_of("paasta-agent"),
+    return std::vector<std::string>{soa_flag, "--agent=" + grpc_of("paasta-agent"),
                                     "--drainer=" + grpc_of("paasta-drainer"),
                                     "--smartstack=" + grpc_of("paasta-smartstack")};
   });
   add("paasta-scheduler-bridge", paasta::kSchedulerBridgeAddresses, [=] {
-    return std::vector<std::string>{configs[0], configs[1], "--state_dir=" + state + "/scheduler-bridge",
+    return std::vector<std::string>{soa_flag, "--state_dir=" + state + "/scheduler-bridge",
                                     "--agent=" + grpc_of("paasta-agent")};
   });
   add("paasta-generator", paasta::kGeneratorAddresses, [=] {
@@ -184,12 +200,9 @@ int main(int argc, char** argv) {
                                     "--scheduler_bridge=" + grpc_of("paasta-scheduler-bridge")};
   });
   add("paasta-monitor", paasta::kMonitorAddresses, [=] {
-    return std::vector<std::string>{configs[0],
-                                    configs[1],
-                                    "--agent=" + grpc_of("paasta-agent"),
-                                    "--deployer=" + grpc_of("paasta-deployer"),
-                                    "--scheduler_bridge=" + grpc_of("paasta-scheduler-bridge"),
-                                    "--smartstack=" + grpc_of("paasta-smartstack")};
+    return std::vector<std::string>{
+        soa_flag, "--agent=" + grpc_of("paasta-agent"), "--deployer=" + grpc_of("paasta-deployer"),
+        "--scheduler_bridge=" + grpc_of("paasta-scheduler-bridge"), "--smartstack=" + grpc_of("paasta-smartstack")};
   });
   if (!absl::GetFlag(FLAGS_prometheus).empty()) {
     // Its configuration names the daemons' metrics addresses, known once they run.
@@ -227,8 +240,10 @@ int main(int argc, char** argv) {
     spdlog::error("the platform cannot start: {}", std::string(started.message()));
     return 1;
   }
-  // A `paasta --config` file naming every daemon.
+  // A `paasta --config` file naming every daemon and the system config (the
+  // cluster's name, grpc_tls).
   std::string cli_config = "# Written by paasta-platform: paasta --config " + state + "/paasta.conf ...\n";
+  absl::StrAppend(&cli_config, "system-config-dir = \"", etc, "\"\n");
   for (const auto& [name, daemon] : by_name) {
     absl::StrAppend(&cli_config, name.substr(7), " = \"", daemon->grpc, "\"\n");
   }

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/grpc_channel.h"
 #include "common/file_util.h"
 #include "common/grpc_health.h"
 #include "common/http_client.h"
@@ -123,7 +124,7 @@ absl::Status Supervisor::WaitReady(Daemon& daemon, bool first_start) {
     if (absl::Status gone = dead(); !gone.ok()) return gone;
     bool ready = false;
     if (daemon.spec.paasta_daemon) {
-      auto channel = grpc::CreateChannel(daemon.grpc, grpc::InsecureChannelCredentials());
+      auto channel = paasta::DaemonChannel(daemon.grpc);
       absl::StatusOr<std::string> health = CheckHealth(channel, "", absl::Milliseconds(500));
       ready = health.ok() && *health == "SERVING";
     } else {

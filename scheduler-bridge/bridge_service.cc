@@ -94,7 +94,10 @@ grpc::Status BridgeService::CheckInstance(const v1::InstanceRef& instance) {
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::Sync(grpc::ServerContext*, const v1::SyncRequest* request, v1::SyncResponse* response) {
+grpc::Status BridgeService::Sync(grpc::ServerContext* context, const v1::SyncRequest* request,
+                                 v1::SyncResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "SchedulerBridge/Sync", request->service()); !allowed.ok())
+    return allowed;
   *response = bridge_.Sync(request->service());
   RecordMetrics();
   return grpc::Status::OK;
@@ -117,8 +120,11 @@ grpc::Status BridgeService::GetJobStatus(grpc::ServerContext*, const v1::GetJobS
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::StartNow(grpc::ServerContext*, const v1::StartNowRequest* request,
+grpc::Status BridgeService::StartNow(grpc::ServerContext* context, const v1::StartNowRequest* request,
                                      v1::StartNowResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "SchedulerBridge/StartNow", request->instance().service());
+      !allowed.ok())
+    return allowed;
   if (grpc::Status checked = CheckInstance(request->instance()); !checked.ok()) return checked;
   absl::StatusOr<std::optional<v1::JobRun>> run =
       bridge_.StartNow(request->instance().service(), request->instance().instance());
@@ -127,7 +133,10 @@ grpc::Status BridgeService::StartNow(grpc::ServerContext*, const v1::StartNowReq
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::Stop(grpc::ServerContext*, const v1::StopRequest* request, v1::StopResponse* response) {
+grpc::Status BridgeService::Stop(grpc::ServerContext* context, const v1::StopRequest* request,
+                                 v1::StopResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "SchedulerBridge/Stop", request->instance().service()); !allowed.ok())
+    return allowed;
   if (grpc::Status checked = CheckInstance(request->instance()); !checked.ok()) return checked;
   absl::StatusOr<int> killed = bridge_.Stop(request->instance().service(), request->instance().instance());
   if (!killed.ok()) return ToGrpcStatus(killed.status());
@@ -136,7 +145,10 @@ grpc::Status BridgeService::Stop(grpc::ServerContext*, const v1::StopRequest* re
   return grpc::Status::OK;
 }
 
-grpc::Status BridgeService::Rerun(grpc::ServerContext*, const v1::RerunRequest* request, v1::RerunResponse* response) {
+grpc::Status BridgeService::Rerun(grpc::ServerContext* context, const v1::RerunRequest* request,
+                                  v1::RerunResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "SchedulerBridge/Rerun", request->instance().service()); !allowed.ok())
+    return allowed;
   if (grpc::Status checked = CheckInstance(request->instance()); !checked.ok()) return checked;
   std::optional<absl::Time> date;
   if (request->has_execution_date()) {

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "common/server/authorization.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -26,7 +27,7 @@
 
 namespace paasta::scheduler {
 
-class BridgeService final : public v1::SchedulerBridge::Service {
+class BridgeService final : public v1::SchedulerBridge::Service, public GuardedService {
  public:
   BridgeService(Bridge& bridge, prometheus::Registry& registry);
 

@@ -1,6 +1,7 @@
 #include "scheduler-bridge/run_launcher.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "common/status_map.h"
 #include "grpcpp/create_channel.h"
 
@@ -9,7 +10,7 @@ namespace paasta::scheduler {
 AgentRunLauncher::AgentRunLauncher(const std::string& agent_address, absl::Duration timeout)
     : address_(agent_address),
       timeout_(timeout),
-      stub_(v1::Agent::NewStub(grpc::CreateChannel(agent_address, grpc::InsecureChannelCredentials()))) {}
+      stub_(v1::Agent::NewStub(paasta::DaemonChannel(agent_address))) {}
 
 absl::StatusOr<v1::Run> AgentRunLauncher::Launch(const std::string& run_id, const std::string& job_name,
                                                  const v1::Job& job, const std::string& command) {

@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # The one-machine cluster's runtime peers and the example services.
   haproxy prometheus python3 procps tzdata
+  # scripts/make-certs.sh (mutual TLS certificates for tests and operators).
+  openssl
 )
 
 # Scripts that need more (scripts/fuzz.sh: clang) name it here.

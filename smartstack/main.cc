@@ -27,8 +27,6 @@ ABSL_FLAG(std::string, metrics_listen, paasta::kSmartstackAddresses.metrics,
           "host:port to serve Prometheus metrics on (/metrics)");
 ABSL_FLAG(std::string, soa_dir, paasta::config::DefaultSoaDir(),
           "The soa-configs folder (default: $PAASTA_SOA_DIR or /nail/etc/services)");
-ABSL_FLAG(std::string, system_config_dir, paasta::config::DefaultSystemConfigDir(),
-          "The system config folder (default: $PAASTA_SYSTEM_CONFIG_DIR or /etc/paasta)");
 ABSL_FLAG(std::string, cluster, "", "The cluster (default: the system config's cluster)");
 ABSL_FLAG(std::string, state_dir, "/var/lib/paasta/smartstack",
           "Where HAProxy's configuration, pid file and output are kept");

@@ -49,6 +49,9 @@ class BadInputTest : public PlatformTest {
 
 TEST_F(BadInputTest, HostileConfigFilesAreNamedAndChangeNothingRunning) {
   StartPlatform();
+  // Without grpc_tls each daemon says, as it starts, that anyone may change anything.
+  EXPECT_TRUE(absl::StrContains(*ReadFile(state_ + "/logs/paasta-deployer.log"),
+                                "gRPC is plaintext without authentication"));
   Deploy("example_service");
   const std::set<std::string> apps = MainApps();
   const std::string live = soa_ + "/example_service/marathon-local.yaml";

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/file_util.h"
+#include "common/grpc_channel.h"
 #include "common/http_client.h"
 #include "common/testing/git_repo.h"
 #include "grpcpp/create_channel.h"
@@ -20,6 +22,9 @@ namespace paasta {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Numbers the platforms this test process starts (their agents' cgroups).
+int platforms_started = 0;
 using testing::AbsolutePath;
 using testing::WaitUntil;
 
@@ -97,9 +102,12 @@ void PlatformTest::StartPlatform() {
        absl::StrCat("--hacheck_listen=127.0.0.1:", hacheck_port_), "--prometheus=/usr/bin/prometheus",
        "--prometheus_listen=127.0.0.1:0", "--prometheus_interval=1s",
        "--prometheus_rules=" + AbsolutePath("monitor/prometheus/paasta-rules.yml"), "--max_restart_delay=2s",
-       "--daemon_flags=paasta-agent:--tick=100ms;paasta-deployer:--interval=300ms;"
-       "paasta-generator:--interval=1s;paasta-scheduler-bridge:--interval=1s;paasta-monitor:--interval=500ms;"
-       "paasta-monitor:--min_task_uptime=1s;paasta-smartstack:--interval=300ms"},
+       // Its own cgroup: platforms of tests running side by side must not share one.
+       absl::StrCat(
+           "--daemon_flags=paasta-agent:--cgroup_name=paasta-test-", getpid(), "-", ++platforms_started,
+           ";paasta-agent:--tick=100ms;paasta-deployer:--interval=300ms;"
+           "paasta-generator:--interval=1s;paasta-scheduler-bridge:--interval=1s;paasta-monitor:--interval=500ms;"
+           "paasta-monitor:--min_task_uptime=1s;paasta-smartstack:--interval=300ms")},
       root_ + "/platform.out");
   ASSERT_TRUE(child.ok()) << child.status();
   platform_ = std::move(*child);
@@ -153,8 +161,7 @@ std::string PlatformTest::ChangeExampleService(const std::string& marker) {
 }
 
 std::unique_ptr<v1::Agent::Stub> PlatformTest::Agent() {
-  return v1::Agent::NewStub(
-      grpc::CreateChannel(Daemon("paasta-agent")["grpc"].get<std::string>(), grpc::InsecureChannelCredentials()));
+  return v1::Agent::NewStub(DaemonChannel(Daemon("paasta-agent")["grpc"].get<std::string>()));
 }
 
 std::vector<v1::Task> PlatformTest::MainTasks() {
@@ -187,8 +194,8 @@ std::set<std::string> PlatformTest::MainApps() {
 }
 
 std::vector<v1::JobRun> PlatformTest::Runs(const std::string& service, const std::string& job, bool reruns) {
-  auto bridge = v1::SchedulerBridge::NewStub(grpc::CreateChannel(
-      Daemon("paasta-scheduler-bridge")["grpc"].get<std::string>(), grpc::InsecureChannelCredentials()));
+  auto bridge =
+      v1::SchedulerBridge::NewStub(DaemonChannel(Daemon("paasta-scheduler-bridge")["grpc"].get<std::string>()));
   grpc::ClientContext context;
   v1::ListRunsRequest request;
   request.mutable_instance()->set_service(service);

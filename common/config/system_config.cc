@@ -48,9 +48,9 @@ std::string DefaultSystemConfigDir() {
 absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
   struct stat info;
   if (::stat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    return absl::NotFoundError(absl::StrCat(
-        "system config folder ", dir, " does not exist (set it with --system_config_dir, "
-        "--system-config-dir in the CLI, or PAASTA_SYSTEM_CONFIG_DIR)"));
+    return absl::NotFoundError(absl::StrCat("system config folder ", dir,
+                                            " does not exist (set it with --system_config_dir, "
+                                            "--system-config-dir in the CLI, or PAASTA_SYSTEM_CONFIG_DIR)"));
   }
   SystemConfig config;
   std::vector<std::string> files;
@@ -63,12 +63,18 @@ absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
     if (!text.ok()) continue;
     absl::StatusOr<ConfigValue> parsed = ParseJson(*text, file);
     if (!parsed.ok()) {
-      problems.push_back({Problem::Severity::kError, {file, 0}, "", "",
+      problems.push_back({Problem::Severity::kError,
+                          {file, 0},
+                          "",
+                          "",
                           std::string(parsed.status().message().substr(file.size() + 2))});
       continue;
     }
     if (!parsed->IsMap()) {
-      problems.push_back({Problem::Severity::kError, {file, 0}, "", "",
+      problems.push_back({Problem::Severity::kError,
+                          {file, 0},
+                          "",
+                          "",
                           absl::StrCat("expected a JSON object, found ", parsed->Describe())});
       continue;
     }
@@ -103,8 +109,7 @@ absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
       VolumeConfig volume;
       std::optional<std::string> mode;
       ok = volume_reader.String("containerPath", &volume.container_path) &&
-           volume_reader.String("hostPath", &volume.host_path) &&
-           volume_reader.Choice("mode", {"RO", "RW"}, &mode);
+           volume_reader.String("hostPath", &volume.host_path) && volume_reader.Choice("mode", {"RO", "RW"}, &mode);
       if (ok) {
         volume.mode = *mode;
         parsed.push_back(volume);
@@ -113,15 +118,13 @@ absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
     if (ok) {
       config.volumes = std::move(parsed);
     } else {
-      reader.Error("volumes",
-                   "must be a list of {hostPath, containerPath, mode: RO|RW}");
+      reader.Error("volumes", "must be a list of {hostPath, containerPath, mode: RO|RW}");
     }
   }
   if (const ConfigValue* marathon = reader.Raw("marathon_config")) {
     FieldReader marathon_reader(*marathon, "", &problems, "marathon_config.");
     MarathonEndpoint endpoint;
-    if (!marathon_reader.String("url", &endpoint.url) && marathon->IsMap() &&
-        marathon->Find("url") == nullptr) {
+    if (!marathon_reader.String("url", &endpoint.url) && marathon->IsMap() && marathon->Find("url") == nullptr) {
       marathon_reader.Error("url", "required, e.g. http://marathon.example.com:8080");
     }
     marathon_reader.String("user", &endpoint.user);
@@ -152,12 +155,29 @@ absl::StatusOr<SystemConfig> LoadSystemConfig(const std::string& dir) {
   }
   if (const ConfigValue* addresses = reader.Raw("daemon_addresses")) {
     FieldReader address_reader(*addresses, "", &problems, "daemon_addresses.");
-    for (const char* daemon : {"agent", "generator", "deployer", "scheduler_bridge", "drainer",
-                               "monitor", "smartstack"}) {
+    for (const char* daemon :
+         {"agent", "generator", "deployer", "scheduler_bridge", "drainer", "monitor", "smartstack"}) {
       std::string address;
       if (address_reader.String(daemon, &address)) config.daemon_addresses[daemon] = address;
     }
     address_reader.WarnAboutUnknownKeys();
+  }
+  if (const ConfigValue* tls = reader.Raw("grpc_tls")) {
+    FieldReader tls_reader(*tls, "", &problems, "grpc_tls.");
+    GrpcTls parsed;
+    bool complete = tls->IsMap();
+    for (auto [key, out] : {std::pair{"ca_file", &parsed.ca_file}, std::pair{"cert_file", &parsed.cert_file},
+                            std::pair{"key_file", &parsed.key_file}, std::pair{"policy_file", &parsed.policy_file}}) {
+      if (tls->IsMap() && tls->Find(key) == nullptr) {
+        tls_reader.Error(key, "required: the absolute path of a PEM file (see SECURITY.md)");
+        complete = false;
+      } else if (!tls_reader.String(key, out)) {
+        complete = false;
+      }
+    }
+    tls_reader.Bool("open_reads", &parsed.open_reads);
+    tls_reader.WarnAboutUnknownKeys();
+    if (complete) config.grpc_tls = parsed;
   }
   // Other keys of the original (log_writer, dashboard_links, ...) are kept in
   // `merged` for whoever needs them; they are not checked here.

@@ -43,6 +43,31 @@ struct ChronosEndpoint {
   std::string api_prefix = "/scheduler";
 };
 
+// grpc_tls: mutual TLS for every gRPC connection between the CLI and the
+// daemons and among daemons (this project's addition). Absent: plaintext gRPC,
+// meant for loopback on one machine. Paths are absolute PEM files.
+//
+//   "grpc_tls": {"ca_file": "/etc/paasta/tls/ca.pem",
+//                "cert_file": "/etc/paasta/tls/host.pem",
+//                "key_file": "/etc/paasta/tls/host-key.pem",
+//                "policy_file": "/etc/paasta/authorization.yaml",
+//                "open_reads": false}
+struct GrpcTls {
+  // The CA that signs every certificate, clients' and servers' alike.
+  std::string ca_file;
+  // This host's certificate and key: daemons serve with them and present them
+  // when they call each other (the certificate's common name is then the
+  // caller). The CLI presents them too unless --tls-cert/--tls-key (or
+  // $PAASTA_TLS_CERT/$PAASTA_TLS_KEY) name the user's own.
+  std::string cert_file;
+  std::string key_file;
+  // Who may change which services (common/server/authorization.h). Required.
+  std::string policy_file;
+  // Read RPCs (list, status, logs) need no client certificate. Mutating RPCs
+  // always need one.
+  bool open_reads = false;
+};
+
 struct SystemConfig {
   // The merged JSON, for keys not typed here.
   ConfigValue merged = ConfigValue::Map();
@@ -69,6 +94,7 @@ struct SystemConfig {
   // ("agent", "generator", "deployer", "scheduler_bridge", "drainer", "monitor",
   // "smartstack").
   std::map<std::string, std::string> daemon_addresses;
+  std::optional<GrpcTls> grpc_tls;
 };
 
 // $PAASTA_SYSTEM_CONFIG_DIR, else /etc/paasta.

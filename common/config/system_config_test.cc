@@ -25,7 +25,8 @@ class SystemConfigTest : public ::testing::Test {
 };
 
 TEST_F(SystemConfigTest, DeepMergesEveryJsonFileInPathOrderLaterWinning) {
-  Write("a.json", R"({"cluster": "first", "volumes": [{"hostPath": "/nail", "containerPath": "/nail", "mode": "RO"}]})");
+  Write("a.json",
+        R"({"cluster": "first", "volumes": [{"hostPath": "/nail", "containerPath": "/nail", "mode": "RO"}]})");
   Write("b.json", R"({"cluster": "local", "marathon_config": {"url": "http://127.0.0.1:8080"}})");
   Write("sub/c.json", R"({"marathon_config": {"user": "deployer", "password": "s3cret"}})");
   Write("notes.txt", "not json, not read");
@@ -35,8 +36,7 @@ TEST_F(SystemConfigTest, DeepMergesEveryJsonFileInPathOrderLaterWinning) {
 
   const absl::StatusOr<SystemConfig> config = LoadSystemConfig(dir_);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->files, (std::vector<std::string>{dir_ + "/a.json", dir_ + "/b.json",
-                                                     dir_ + "/sub/c.json"}));
+  EXPECT_EQ(config->files, (std::vector<std::string>{dir_ + "/a.json", dir_ + "/b.json", dir_ + "/sub/c.json"}));
   EXPECT_EQ(config->cluster, "local");
   ASSERT_TRUE(config->volumes.has_value());
   ASSERT_EQ(config->volumes->size(), 1u);
@@ -77,9 +77,27 @@ TEST_F(SystemConfigTest, ErrorsNameTheFileAndTheKey) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(config.status().message());
   EXPECT_NE(message.find(dir_ + "/b.json: cannot parse JSON"), std::string::npos) << message;
-  EXPECT_NE(message.find(dir_ + "/a.json: cluster: must be a string, found 5"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find(dir_ + "/a.json: cluster: must be a string, found 5"), std::string::npos) << message;
   EXPECT_NE(message.find(dir_ + "/a.json: volumes: must be a list"), std::string::npos) << message;
+}
+
+TEST_F(SystemConfigTest, GrpcTlsNeedsEveryFileAndSaysWhichIsMissing) {
+  Write("tls.json", R"({"grpc_tls": {"ca_file": "/etc/paasta/tls/ca.pem", "cert_file": "/etc/paasta/tls/host.pem",
+    "key_file": "/etc/paasta/tls/host-key.pem", "policy_file": "/etc/paasta/authz.yaml", "open_reads": true}})");
+  absl::StatusOr<SystemConfig> config = LoadSystemConfig(dir_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(config->grpc_tls.has_value());
+  EXPECT_EQ(config->grpc_tls->key_file, "/etc/paasta/tls/host-key.pem");
+  EXPECT_EQ(config->grpc_tls->policy_file, "/etc/paasta/authz.yaml");
+  EXPECT_TRUE(config->grpc_tls->open_reads);
+
+  Write("tls.json", R"({"grpc_tls": {"ca_file": "/etc/paasta/tls/ca.pem", "cert_file": 7}})");
+  config = LoadSystemConfig(dir_);
+  ASSERT_FALSE(config.ok());
+  const std::string message(config.status().message());
+  EXPECT_NE(message.find("grpc_tls.cert_file: must be a string"), std::string::npos) << message;
+  EXPECT_NE(message.find("grpc_tls.key_file: required"), std::string::npos) << message;
+  EXPECT_NE(message.find("grpc_tls.policy_file: required"), std::string::npos) << message;
 }
 
 TEST_F(SystemConfigTest, MissingFolderSaysHowToSetIt) {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/grpc_channel.h"
 #include "common/server/rpc_metrics.h"
 #include "common/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -50,14 +51,30 @@ HttpServerResponse ServeMetrics(prometheus::Registry& registry, const HttpServer
   return response;
 }
 
+// Server credentials from the grpc_tls files: the host's certificate, and the
+// CA that client certificates must be signed by.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsServerCredentials(const config::GrpcTls& tls) {
+  absl::StatusOr<std::string> ca = ReadPemFile(tls.ca_file, "grpc_tls.ca_file");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<std::string> cert = ReadPemFile(tls.cert_file, "grpc_tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPemFile(tls.key_file, "grpc_tls.key_file");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options(tls.open_reads
+                                                ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+                                                : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = *std::move(ca);
+  options.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 absl::Status SplitHostPort(const std::string& address, std::string* host, int* port) {
   const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), port) || *port < 0 || *port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("address \"", address, "\" is not host:port (e.g. 127.0.0.1:7701)"));
+  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(address.substr(colon + 1), port) || *port < 0 ||
+      *port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("address \"", address, "\" is not host:port (e.g. 127.0.0.1:7701)"));
   }
   *host = address.substr(0, colon);
   return absl::OkStatus();
@@ -98,26 +115,46 @@ absl::Status Daemon::Start() {
   if (absl::Status s = SplitHostPort(options_.grpc_listen, &grpc_host, &requested_port); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--grpc_listen: ", s.message()));
   }
-  if (absl::Status s = SplitHostPort(options_.metrics_listen, &metrics_host, &requested_port);
-      !s.ok()) {
+  if (absl::Status s = SplitHostPort(options_.metrics_listen, &metrics_host, &requested_port); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--metrics_listen: ", s.message()));
   }
 
   // Metrics first: a daemon that cannot be observed should not start serving.
   metrics_server_ = std::make_unique<HttpServer>(
-      [registry = registry_](const HttpServerRequest& request) {
-        return ServeMetrics(*registry, request);
-      },
-      2);
+      [registry = registry_](const HttpServerRequest& request) { return ServeMetrics(*registry, request); }, 2);
   if (absl::Status s = metrics_server_->Start(options_.metrics_listen); !s.ok()) {
     return absl::UnavailableError(absl::StrCat(s.message(), " (--metrics_listen)"));
   }
   metrics_port_ = metrics_server_->port();
 
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (options_.tls.has_value()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsServerCredentials(*options_.tls);
+    if (!tls.ok()) return tls.status();
+    absl::StatusOr<CallerPolicy> policy = CallerPolicy::Load(options_.tls->policy_file);
+    if (!policy.ok()) return policy.status();
+    spdlog::info(
+        "gRPC uses mutual TLS (CA {}); {} caller(s) in {} may change services; read RPCs {}", options_.tls->ca_file,
+        policy->caller_count(), options_.tls->policy_file,
+        options_.tls->open_reads ? "are open to clients without a certificate" : "need a client certificate too");
+    credentials = *std::move(tls);
+    authorizer_ = std::make_unique<Authorizer>(*std::move(policy), *registry_);
+  } else {
+    credentials = grpc::InsecureServerCredentials();
+    authorizer_ = std::make_unique<Authorizer>(std::nullopt, *registry_);
+    spdlog::warn(
+        "gRPC is plaintext without authentication: anyone who can reach {} may change every service "
+        "(the one-machine default; set grpc_tls in the system config for mutual TLS, see SECURITY.md)",
+        options_.grpc_listen);
+  }
+  for (grpc::Service* service : services_) {
+    if (auto* guarded = dynamic_cast<GuardedService*>(service)) guarded->set_authorizer(authorizer_.get());
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(options_.grpc_listen, credentials, &grpc_port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   // The factory only refers to metric families in registry_, which outlives the
   // server, so gRPC may own it.
@@ -127,13 +164,12 @@ absl::Status Daemon::Start() {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve gRPC on ", options_.grpc_listen, " (--grpc_listen)"));
+    return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options_.grpc_listen, " (--grpc_listen)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
 
-  spdlog::info("{} {} serving gRPC on {}:{} and metrics on http://{}:{}/metrics", options_.name,
-               kVersion, grpc_host, grpc_port_, metrics_host, metrics_port_);
+  spdlog::info("{} {} serving gRPC on {}:{} and metrics on http://{}:{}/metrics", options_.name, kVersion, grpc_host,
+               grpc_port_, metrics_host, metrics_port_);
 
   if (!options_.ports_file.empty()) {
     const nlohmann::json ports = {{"grpc", absl::StrCat(grpc_host, ":", grpc_port_)},
@@ -159,8 +195,7 @@ int Daemon::WaitForShutdown() {
   }
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      absl::ToChronoMilliseconds(options_.shutdown_grace));
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(options_.shutdown_grace));
     server_->Wait();
     spdlog::debug("gRPC server stopped");
     server_.reset();

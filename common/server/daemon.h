@@ -22,15 +22,18 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "grpcpp/server.h"
-#include "grpcpp/impl/service_type.h"
+#include "common/config/system_config.h"
 #include "common/http_server.h"
+#include "common/server/authorization.h"
+#include "grpcpp/impl/service_type.h"
+#include "grpcpp/server.h"
 #include "prometheus/registry.h"
 
 namespace paasta {
@@ -47,6 +50,9 @@ struct DaemonOptions {
   std::string ports_file;
   // How long in-flight calls may run on after shutdown begins.
   absl::Duration shutdown_grace = absl::Seconds(3);
+  // Mutual TLS and the caller policy (the system config's grpc_tls); unset
+  // means plaintext, which the daemon warns about as it starts.
+  std::optional<config::GrpcTls> tls;
 };
 
 class Daemon {
@@ -64,11 +70,12 @@ class Daemon {
   prometheus::Registry& metrics() { return *registry_; }
 
   // Adds a service to serve. Call before Start(); `service` is not owned and
-  // must outlive the Daemon.
+  // must outlive the Daemon. A GuardedService gets the daemon's Authorizer.
   void AddService(grpc::Service* service);
 
   // Binds both ports, starts serving and turns health to SERVING. UNAVAILABLE
-  // with the address when a port cannot be bound.
+  // with the address when a port cannot be bound; the file's error when a
+  // grpc_tls file cannot be read or the policy file is wrong.
   absl::Status Start();
 
   // Blocks until SIGTERM, SIGINT or RequestShutdown(), then shuts down as the
@@ -102,6 +109,7 @@ class Daemon {
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> metrics_server_;
+  std::unique_ptr<Authorizer> authorizer_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
 

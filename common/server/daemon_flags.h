@@ -18,7 +18,11 @@
 
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "common/server/daemon.h"
+
+// Shared by every daemon: the system config folder.
+ABSL_DECLARE_FLAG(std::string, system_config_dir);
 
 namespace paasta {
 
@@ -26,11 +30,13 @@ namespace paasta {
 // Exits after --help (code 1, as Abseil 20220623 does) and --version (0), on an
 // unknown flag or a bad value (1, Abseil's message), and on a positional
 // argument (2).
-void ParseDaemonFlags(int argc, char** argv, const std::string& name,
-                      const std::string& description);
+void ParseDaemonFlags(int argc, char** argv, const std::string& name, const std::string& description);
 
-// Options from the shared flags (--ports_file, --shutdown_grace) and the given
-// listen addresses.
+// Options from the shared flags (--ports_file, --shutdown_grace,
+// --system_config_dir) and the given listen addresses. When the system config
+// has grpc_tls, the daemon serves mutual TLS and DaemonChannel() dials with
+// the host's certificate. Exits 1 naming the file when the system config does
+// not parse or a grpc_tls file cannot be read; a missing folder is plaintext.
 DaemonOptions DaemonOptionsFromFlags(const std::string& name, const std::string& grpc_listen,
                                      const std::string& metrics_listen);
 

@@ -113,8 +113,7 @@ TEST(DaemonTest, MalformedListenAddressesNameTheFlag) {
   Daemon daemon(options);
   const absl::Status status = daemon.Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(),
-            "--grpc_listen: address \"localhost\" is not host:port (e.g. 127.0.0.1:7701)");
+  EXPECT_EQ(status.message(), "--grpc_listen: address \"localhost\" is not host:port (e.g. 127.0.0.1:7701)");
 
   DaemonOptions metrics_options;
   metrics_options.name = "paasta-test";

@@ -1,6 +1,7 @@
 #include "deployer/generator/change_notifier.h"
 
 #include "absl/time/clock.h"
+#include "common/grpc_channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "spdlog/spdlog.h"
@@ -23,10 +24,10 @@ struct Call {
 ChangeNotifier::ChangeNotifier(std::string deployer_address, std::string bridge_address)
     : deployer_address_(std::move(deployer_address)), bridge_address_(std::move(bridge_address)) {
   if (!deployer_address_.empty()) {
-    deployer_ = v1::Deployer::NewStub(grpc::CreateChannel(deployer_address_, grpc::InsecureChannelCredentials()));
+    deployer_ = v1::Deployer::NewStub(paasta::DaemonChannel(deployer_address_));
   }
   if (!bridge_address_.empty()) {
-    bridge_ = v1::SchedulerBridge::NewStub(grpc::CreateChannel(bridge_address_, grpc::InsecureChannelCredentials()));
+    bridge_ = v1::SchedulerBridge::NewStub(paasta::DaemonChannel(bridge_address_));
   }
 }
 

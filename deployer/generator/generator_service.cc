@@ -85,8 +85,10 @@ void GeneratorService::RunPass() {
   last_pass_.SetToCurrentTime();
 }
 
-grpc::Status GeneratorService::Generate(grpc::ServerContext*, const v1::GenerateRequest* request,
+grpc::Status GeneratorService::Generate(grpc::ServerContext* context, const v1::GenerateRequest* request,
                                         v1::GenerateResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Generator/Generate", request->service()); !allowed.ok())
+    return allowed;
   if (request->service().empty()) {
     absl::StatusOr<std::vector<GenerationResult>> results = generator_.GenerateAll();
     if (!results.ok()) return ToGrpcStatus(results.status());
@@ -132,8 +134,11 @@ grpc::Status GeneratorService::ListDeployments(grpc::ServerContext*, const v1::L
   return grpc::Status::OK;
 }
 
-grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext*, const v1::MarkForDeploymentRequest* request,
+grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext* context,
+                                                 const v1::MarkForDeploymentRequest* request,
                                                  v1::MarkForDeploymentResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Generator/MarkForDeployment", request->service()); !allowed.ok())
+    return allowed;
   if (request->service().empty() || request->deploy_group().empty() || request->commit().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "service, deploy_group and commit are required");
   }
@@ -152,8 +157,10 @@ grpc::Status GeneratorService::MarkForDeployment(grpc::ServerContext*, const v1:
   return grpc::Status::OK;
 }
 
-grpc::Status GeneratorService::SetDesiredState(grpc::ServerContext*, const v1::SetDesiredStateRequest* request,
+grpc::Status GeneratorService::SetDesiredState(grpc::ServerContext* context, const v1::SetDesiredStateRequest* request,
                                                v1::SetDesiredStateResponse* response) {
+  if (grpc::Status allowed = MayChange(*context, "Generator/SetDesiredState", request->service()); !allowed.ok())
+    return allowed;
   StateChange change;
   switch (request->change()) {
     case v1::DESIRED_STATE_CHANGE_START:

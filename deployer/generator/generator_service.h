@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/server/authorization.h"
 #include "deployer/generator/generator.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -21,7 +22,7 @@
 
 namespace paasta::generator {
 
-class GeneratorService final : public v1::Generator::Service {
+class GeneratorService final : public v1::Generator::Service, public GuardedService {
  public:
   // `generator` and `registry` must outlive the service.
   GeneratorService(Generator& generator, std::string soa_dir, prometheus::Registry& registry);
@@ -31,14 +32,11 @@ class GeneratorService final : public v1::Generator::Service {
 
   grpc::Status Generate(grpc::ServerContext* context, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override;
-  grpc::Status ListDeployments(grpc::ServerContext* context,
-                               const v1::ListDeploymentsRequest* request,
+  grpc::Status ListDeployments(grpc::ServerContext* context, const v1::ListDeploymentsRequest* request,
                                v1::ListDeploymentsResponse* response) override;
-  grpc::Status MarkForDeployment(grpc::ServerContext* context,
-                                 const v1::MarkForDeploymentRequest* request,
+  grpc::Status MarkForDeployment(grpc::ServerContext* context, const v1::MarkForDeploymentRequest* request,
                                  v1::MarkForDeploymentResponse* response) override;
-  grpc::Status SetDesiredState(grpc::ServerContext* context,
-                               const v1::SetDesiredStateRequest* request,
+  grpc::Status SetDesiredState(grpc::ServerContext* context, const v1::SetDesiredStateRequest* request,
                                v1::SetDesiredStateResponse* response) override;
 
  private:
