@@ -165,6 +165,25 @@ TEST_F(TlsTest, CallersAreAuthenticatedAndChangeOnlyWhatThePolicyAllows) {
   EXPECT_EQ(MainApps(), apps);
   EXPECT_EQ(MainTasks().size(), 2u);
 
+  // The policy is read again when it changes: a broken edit keeps the previous
+  // one; granting bob example_service lets his stop through, without a restart.
+  const std::string policy = state_ + "/etc/authorization.yaml";
+  ASSERT_TRUE(WriteFileAtomically(policy, "callers: [this is not a map\n").ok());
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_NE(PaastaAs("bob", {"emergency-stop", "-s", "example_service", "-i", "main"}).exit_code, 0);
+  EXPECT_EQ(MainTasks().size(), 2u);
+  EXPECT_TRUE(absl::StrContains(*ReadFile(state_ + "/logs/paasta-deployer.log"),
+                                "the changed policy file does not load; the previous policy stays"));
+  ASSERT_TRUE(WriteFileAtomically(policy,
+                                  "callers:\n  paasta-host: [\"*\"]\n  tester: [\"*\"]\n"
+                                  "  bob: [example_batch, example_service]\n")
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(1500));
+  const CliResult granted = PaastaAs("bob", {"emergency-stop", "-s", "example_service", "-i", "main"});
+  EXPECT_EQ(granted.exit_code, 0) << granted.output;
+  EXPECT_TRUE(absl::StrContains(*ReadFile(state_ + "/logs/paasta-deployer.log"),
+                                "Deployer/EmergencyStop of service example_service by caller \"bob\""));
+
   // The refusals are counted; no daemon's /metrics shows key material or paths to it.
   const std::string key = *ReadFile(certs_ + "/paasta-host-key.pem");
   std::string deployer_metrics;
@@ -180,7 +199,7 @@ TEST_F(TlsTest, CallersAreAuthenticatedAndChangeOnlyWhatThePolicyAllows) {
     if (name == "paasta-deployer") deployer_metrics = metrics->body;
   }
   EXPECT_TRUE(absl::StrContains(
-      deployer_metrics, R"(paasta_rpc_refused_total{reason="permission_denied",rpc="Deployer/EmergencyStop"} 1)"))
+      deployer_metrics, R"(paasta_rpc_refused_total{reason="permission_denied",rpc="Deployer/EmergencyStop"} 2)"))
       << deployer_metrics;
   EXPECT_TRUE(absl::StrContains(deployer_metrics,
                                 R"(paasta_rpc_refused_total{reason="unauthenticated",rpc="Deployer/EmergencyStop"} 1)"))

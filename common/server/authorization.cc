@@ -1,5 +1,7 @@
 #include "common/server/authorization.h"
 
+#include <sys/stat.h>
+
 #include <utility>
 #include <vector>
 
@@ -57,13 +59,62 @@ bool CallerPolicy::MayChange(absl::string_view caller, absl::string_view service
   return !service.empty() && it->second.count(std::string(service)) > 0;
 }
 
-Authorizer::Authorizer(std::optional<CallerPolicy> policy, prometheus::Registry& registry)
-    : policy_(std::move(policy)),
-      refused_(prometheus::BuildCounter()
-                   .Name("paasta_rpc_refused_total")
-                   .Help("Mutating RPCs refused: reason unauthenticated (no client certificate) or "
-                         "permission_denied (the policy file does not allow the caller)")
-                   .Register(registry)) {}
+namespace {
+
+// What changes when the policy file is replaced or edited: "" when it cannot be stat'ed.
+std::string FileSignature(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return "";
+  return absl::StrCat(info.st_ino, ":", info.st_size, ":", info.st_mtim.tv_sec, ".", info.st_mtim.tv_nsec);
+}
+
+prometheus::Family<prometheus::Counter>& RefusedFamily(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("paasta_rpc_refused_total")
+      .Help(
+          "Mutating RPCs refused: reason unauthenticated (no client certificate) or "
+          "permission_denied (the policy file does not allow the caller)")
+      .Register(registry);
+}
+
+}  // namespace
+
+Authorizer::Authorizer(prometheus::Registry& registry) : refused_(RefusedFamily(registry)) {}
+
+Authorizer::Authorizer(std::string policy_file, std::shared_ptr<const CallerPolicy> policy, std::string signature,
+                       prometheus::Registry& registry)
+    : policy_file_(std::move(policy_file)),
+      refused_(RefusedFamily(registry)),
+      policy_(std::move(policy)),
+      file_signature_(std::move(signature)),
+      next_check_(absl::Now() + absl::Seconds(1)) {}
+
+absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::WithPolicyFile(const std::string& path,
+                                                                       prometheus::Registry& registry) {
+  const std::string signature = FileSignature(path);
+  absl::StatusOr<CallerPolicy> policy = CallerPolicy::Load(path);
+  if (!policy.ok()) return policy.status();
+  return std::unique_ptr<Authorizer>(
+      new Authorizer(path, std::make_shared<const CallerPolicy>(*std::move(policy)), signature, registry));
+}
+
+std::shared_ptr<const CallerPolicy> Authorizer::CurrentPolicy() const {
+  absl::MutexLock lock(&mutex_);
+  const absl::Time now = absl::Now();
+  if (now < next_check_) return policy_;
+  next_check_ = now + absl::Seconds(1);
+  const std::string signature = FileSignature(policy_file_);
+  if (signature == file_signature_) return policy_;
+  file_signature_ = signature;
+  absl::StatusOr<CallerPolicy> reloaded = CallerPolicy::Load(policy_file_);
+  if (!reloaded.ok()) {
+    spdlog::error("the changed policy file does not load; the previous policy stays: {}", reloaded.status().ToString());
+    return policy_;
+  }
+  spdlog::info("policy file {} changed: {} caller(s) now", policy_file_, reloaded->caller_count());
+  policy_ = std::make_shared<const CallerPolicy>(*std::move(reloaded));
+  return policy_;
+}
 
 std::string CallerName(const grpc::ServerContext& context) {
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
@@ -75,7 +126,7 @@ std::string CallerName(const grpc::ServerContext& context) {
 
 grpc::Status Authorizer::MayChange(const grpc::ServerContext& context, absl::string_view rpc,
                                    absl::string_view service) const {
-  if (!policy_.has_value()) return grpc::Status::OK;
+  if (!enforcing()) return grpc::Status::OK;
   const std::string rpc_name(rpc);
   const std::string what = service.empty() ? "every service" : absl::StrCat("service ", service);
   const std::string caller = CallerName(context);
@@ -87,7 +138,10 @@ grpc::Status Authorizer::MayChange(const grpc::ServerContext& context, absl::str
                                      " and needs a client certificate signed by the "
                                      "cluster's CA (grpc_tls in the system config; see SECURITY.md)"));
   }
-  if (policy_->MayChange(caller, service)) return grpc::Status::OK;
+  if (CurrentPolicy()->MayChange(caller, service)) {
+    spdlog::info("{} of {} by caller \"{}\"", rpc_name, what, caller);
+    return grpc::Status::OK;
+  }
   refused_.Add({{"rpc", std::string(rpc)}, {"reason", "permission_denied"}}).Increment();
   spdlog::warn("refused {} of {} to caller \"{}\" ({}): not allowed by the policy file", rpc_name, what, caller,
                context.peer());

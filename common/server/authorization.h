@@ -30,6 +30,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
@@ -55,21 +57,39 @@ class CallerPolicy {
 
 class Authorizer {
  public:
-  // With a policy (mutual TLS), callers are named by their certificates and
-  // checked against it; without one (plaintext), every caller may change
-  // everything. Refusals are counted in `registry`.
-  Authorizer(std::optional<CallerPolicy> policy, prometheus::Registry& registry);
+  // Plaintext: no caller is known and every caller may change everything.
+  // Refusals (none here) are counted in `registry`.
+  explicit Authorizer(prometheus::Registry& registry);
+
+  // Mutual TLS: callers are named by their certificates and checked against
+  // the policy file, which is read again (at most once a second) when it
+  // changes, so removing a caller takes effect without a restart; a changed
+  // file that does not load is logged and the previous policy kept. Errors as
+  // CallerPolicy::Load.
+  static absl::StatusOr<std::unique_ptr<Authorizer>> WithPolicyFile(const std::string& path,
+                                                                    prometheus::Registry& registry);
 
   // OK when the caller of `context` may change `service` ("" = every service)
   // through `rpc` ("Deployer/EmergencyStop"); otherwise UNAUTHENTICATED or
-  // PERMISSION_DENIED as the file comment says, logged and counted.
+  // PERMISSION_DENIED as the file comment says, logged and counted. Allowed
+  // changes are logged with their caller too.
   grpc::Status MayChange(const grpc::ServerContext& context, absl::string_view rpc, absl::string_view service) const;
 
-  bool enforcing() const { return policy_.has_value(); }
+  bool enforcing() const { return !policy_file_.empty(); }
 
  private:
-  const std::optional<CallerPolicy> policy_;
+  // The policy, re-read first if the file changed.
+  std::shared_ptr<const CallerPolicy> CurrentPolicy() const;
+
+  const std::string policy_file_;  // empty: plaintext
   prometheus::Family<prometheus::Counter>& refused_;
+  mutable absl::Mutex mutex_;
+  mutable std::shared_ptr<const CallerPolicy> policy_ ABSL_GUARDED_BY(mutex_);
+  mutable std::string file_signature_ ABSL_GUARDED_BY(mutex_);  // inode, size, mtime
+  mutable absl::Time next_check_ ABSL_GUARDED_BY(mutex_);
+
+  Authorizer(std::string policy_file, std::shared_ptr<const CallerPolicy> policy, std::string signature,
+             prometheus::Registry& registry);
 };
 
 // The certificate common name of the peer of `context`, or "" when it

@@ -131,17 +131,18 @@ absl::Status Daemon::Start() {
   if (options_.tls.has_value()) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tls = TlsServerCredentials(*options_.tls);
     if (!tls.ok()) return tls.status();
-    absl::StatusOr<CallerPolicy> policy = CallerPolicy::Load(options_.tls->policy_file);
-    if (!policy.ok()) return policy.status();
+    absl::StatusOr<std::unique_ptr<Authorizer>> authorizer =
+        Authorizer::WithPolicyFile(options_.tls->policy_file, *registry_);
+    if (!authorizer.ok()) return authorizer.status();
     spdlog::info(
-        "gRPC uses mutual TLS (CA {}); {} caller(s) in {} may change services; read RPCs {}", options_.tls->ca_file,
-        policy->caller_count(), options_.tls->policy_file,
+        "gRPC uses mutual TLS (CA {}); the callers in {} may change services; read RPCs {}", options_.tls->ca_file,
+        options_.tls->policy_file,
         options_.tls->open_reads ? "are open to clients without a certificate" : "need a client certificate too");
     credentials = *std::move(tls);
-    authorizer_ = std::make_unique<Authorizer>(*std::move(policy), *registry_);
+    authorizer_ = *std::move(authorizer);
   } else {
     credentials = grpc::InsecureServerCredentials();
-    authorizer_ = std::make_unique<Authorizer>(std::nullopt, *registry_);
+    authorizer_ = std::make_unique<Authorizer>(*registry_);
     spdlog::warn(
         "gRPC is plaintext without authentication: anyone who can reach {} may change every service "
         "(the one-machine default; set grpc_tls in the system config for mutual TLS, see SECURITY.md)",
