@@ -24,12 +24,27 @@ size_t AppendBody(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// What the header callback collects.
+struct HeaderSink {
+  std::vector<std::pair<std::string, std::string>>* headers;
+  // The blank line that ends the header block was seen. curl takes an answer
+  // cut off inside its headers for a complete one with an empty body; this
+  // tells them apart.
+  bool complete = false;
+};
+
 size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  auto* sink = static_cast<HeaderSink*>(user);
+  auto* headers = sink->headers;
   absl::string_view line(data, size * count);
   // A new status line (after a redirect or "100 Continue") starts a new header set.
   if (absl::StartsWith(line, "HTTP/")) {
     headers->clear();
+    sink->complete = false;
+    return size * count;
+  }
+  if (line == "\r\n" || line == "\n") {
+    sink->complete = true;
     return size * count;
   }
   const size_t colon = line.find(':');
@@ -100,7 +115,8 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, AppendHeader);
-  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
+  HeaderSink header_sink{&response.headers};
+  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &header_sink);
 
   const CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) {
@@ -117,6 +133,12 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
     }
   }
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status_code);
+  if (!header_sink.complete) {
+    return absl::UnavailableError(
+        absl::StrFormat("%s %s failed: the connection closed in the middle of the answer's "
+                        "headers",
+                        request.method, request.url));
+  }
   return response;
 }
 
