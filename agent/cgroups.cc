@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
+#include "spdlog/spdlog.h"
 
 namespace paasta::agent {
 namespace {
@@ -239,7 +240,19 @@ void KillTaskCgroup(const TaskCgroup& cgroup) {
 }
 
 void RemoveTaskCgroup(const TaskCgroup& cgroup) {
-  for (const std::string& dir : cgroup.dirs) ::rmdir(dir.c_str());
+  // The folder stays busy while a process is in it: the task's last processes
+  // may still be on their way out, or an ended task left a child behind (it
+  // goes with its task, as in a container). Try for about half a second.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    bool busy = false;
+    for (const std::string& dir : cgroup.dirs) {
+      if (::rmdir(dir.c_str()) != 0 && errno == EBUSY) busy = true;
+    }
+    if (!busy) return;
+    if (attempt == 5) KillTaskCgroup(cgroup);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  spdlog::warn("the cgroup of an ended task is still busy and stays: {}", absl::StrJoin(cgroup.dirs, ", "));
 }
 
 void RemoveCgroupBases(const CgroupSupport& support) {

@@ -32,6 +32,13 @@
 namespace paasta::agent {
 namespace {
 
+// State writes the engine cannot undo (a task ended, a failure counted) are
+// logged when they fail (disk full, read-only state folder): memory stays
+// right, and the next write of the same record catches up.
+void LogIfNotStored(const absl::Status& status) {
+  if (!status.ok()) spdlog::error("cannot write the agent state: {}", status.ToString());
+}
+
 using google::protobuf::util::TimeUtil;
 
 google::protobuf::Timestamp ToProto(absl::Time time) {
@@ -216,7 +223,7 @@ absl::Status Engine::Load() {
         record.set_task_start_ticks(ticks);
         record.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
       } else {
-        store_->DeleteTask(id).IgnoreError();
+        LogIfNotStored(store_->DeleteTask(id));
         ++dropped;
         continue;
       }
@@ -498,7 +505,7 @@ void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
     AppRecord& record = app->second;
     record.set_failures(record.failures() + 1);
     *record.mutable_launch_not_before() = ToProto(clock_->Now() + LaunchDelay(record.definition(), record.failures()));
-    store_->PutApp(record).IgnoreError();
+    LogIfNotStored(store_->PutApp(record));
     spdlog::info("task {} of {} ended ({}); next launch in {}", task_id, app_id, view.message(),
                  absl::FormatDuration(LaunchDelay(record.definition(), record.failures())));
   }
@@ -509,11 +516,11 @@ void Engine::FinishTask(const std::string& task_id, const ProcessStatus& status,
       run->second.mutable_run()->set_output_tail(Tail(view.sandbox_dir() + "/stdout", options_.output_tail_bytes / 2) +
                                                  Tail(view.sandbox_dir() + "/stderr", options_.output_tail_bytes / 2));
       *run->second.mutable_ended_at() = ToProto(clock_->Now());
-      store_->PutRun(run->second).IgnoreError();
+      LogIfNotStored(store_->PutRun(run->second));
     }
   }
   events->push_back(Event(v1::TASK_EVENT_TYPE_REMOVED, TaskView(task)));
-  store_->DeleteTask(task_id).IgnoreError();
+  LogIfNotStored(store_->DeleteTask(task_id));
   tasks_.erase(it);
 }
 
@@ -625,7 +632,7 @@ void Engine::Tick() {
             up >= std::max(absl::Seconds(1), LaunchDelay(app->second.definition(), app->second.failures()))) {
           app->second.set_failures(0);
           app->second.clear_launch_not_before();
-          store_->PutApp(app->second).IgnoreError();
+          LogIfNotStored(store_->PutApp(app->second));
         }
       }
       // Health checks that are due.
@@ -671,14 +678,14 @@ void Engine::Tick() {
         launches.push_back(StageTask("", run_id, &events));
         run.mutable_run()->mutable_task()->set_id(launches.back().task_id);
         *run.mutable_run()->mutable_task() = TaskView(tasks_[launches.back().task_id]);
-        store_->PutRun(run).IgnoreError();
+        LogIfNotStored(store_->PutRun(run));
       } else if (run.has_ended_at() && now - FromProto(run.ended_at()) > options_.run_retention) {
         expired.push_back(run_id);
       }
     }
     for (const std::string& run_id : expired) {
       RemoveTree(runs_[run_id].run().task().sandbox_dir()).IgnoreError();
-      store_->DeleteRun(run_id).IgnoreError();
+      LogIfNotStored(store_->DeleteRun(run_id));
       runs_.erase(run_id);
     }
     // 4. Sandboxes of ended app tasks (kept for `paasta logs`) past the retention.
@@ -755,8 +762,11 @@ void Engine::HealthWorker() {
 absl::StatusOr<bool> Engine::PutApp(const v1::AppDefinition& definition) {
   if (absl::Status valid = ValidateApp(definition); !valid.ok()) return valid;
   absl::MutexLock lock(&mu_);
-  auto [it, created] = apps_.try_emplace(definition.id());
-  AppRecord& record = it->second;
+  // The new record is stored first and installed only then: when the state
+  // cannot be written (disk full, read-only), nothing changes.
+  auto existing = apps_.find(definition.id());
+  const bool created = existing == apps_.end();
+  AppRecord record = created ? AppRecord() : existing->second;
   const bool only_scaled = !created && [&] {
     v1::AppDefinition a = record.definition(), b = definition;
     a.set_instances(0);
@@ -770,6 +780,7 @@ absl::StatusOr<bool> Engine::PutApp(const v1::AppDefinition& definition) {
     record.clear_launch_not_before();
   }
   if (absl::Status stored = store_->PutApp(record); !stored.ok()) return stored;
+  apps_[definition.id()] = std::move(record);
   return created;
 }
 
@@ -778,8 +789,9 @@ absl::StatusOr<int> Engine::DeleteApp(const std::string& app_id) {
   int killed = 0;
   {
     absl::MutexLock lock(&mu_);
-    if (apps_.erase(app_id) == 0) return absl::NotFoundError(absl::StrCat("App '/", app_id, "' does not exist"));
+    if (apps_.count(app_id) == 0) return absl::NotFoundError(absl::StrCat("App '/", app_id, "' does not exist"));
     if (absl::Status deleted = store_->DeleteApp(app_id); !deleted.ok()) return deleted;
+    apps_.erase(app_id);
     for (auto& [id, task] : tasks_) {
       if (task.record.task().app_id() == app_id) {
         RequestKill(task, false, &events);
@@ -854,7 +866,7 @@ v1::KillTasksResponse Engine::KillTasks(const std::vector<std::string>& task_ids
       if (scale && !already && app != apps_.end() && app->second.definition().instances() > 0) {
         // Kill-and-scale: the app wants one task fewer, so none replaces it.
         app->second.mutable_definition()->set_instances(app->second.definition().instances() - 1);
-        store_->PutApp(app->second).IgnoreError();
+        LogIfNotStored(store_->PutApp(app->second));
       }
     }
   }

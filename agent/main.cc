@@ -64,6 +64,13 @@ int main(int argc, char** argv) {
     spdlog::error("paasta-agent cannot start: {} (--state_dir)", store.status().ToString());
     return 1;
   }
+  if ((*store)->read_only()) {
+    // Tasks found again keep running under supervision; changes are refused.
+    spdlog::error(
+        "the agent state cannot be written: {} is read-only; what runs is kept running, and every change "
+        "(PutApp, DeleteApp, RunTask) is refused until the agent restarts with it writable",
+        (*store)->path());
+  }
   const paasta::agent::CgroupSupport cgroups = paasta::agent::DetectCgroups(absl::GetFlag(FLAGS_cgroup_name));
   spdlog::info("task limits: {}", cgroups.Describe());
   const std::string shim =

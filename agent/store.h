@@ -34,6 +34,10 @@ class Store {
   // Everything stored. DATA_LOSS naming the record for one that does not parse.
   absl::StatusOr<Contents> Load();
 
+  // The state file cannot be written (see RecordStore::read_only).
+  bool read_only() const { return records_->read_only(); }
+  const std::string& path() const { return records_->path(); }
+
  private:
   explicit Store(std::unique_ptr<RecordStore> records) : records_(std::move(records)) {}
 

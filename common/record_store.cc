@@ -48,6 +48,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(const std::string
 
 RecordStore::~RecordStore() { sqlite3_close(db_); }
 
+bool RecordStore::read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
+
 absl::Status RecordStore::Exec(const std::string& sql) {
   char* error = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {

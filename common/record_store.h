@@ -46,6 +46,10 @@ class RecordStore {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LoadAll(const std::string& table);
 
   const std::string& path() const { return path_; }
+  // SQLite opened the file read-only (the file or its folder cannot be
+  // written, e.g. a file system remounted read-only): every Put and Delete
+  // fails with "attempt to write a readonly database".
+  bool read_only() const;
 
  private:
   RecordStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
