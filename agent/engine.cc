@@ -202,27 +202,33 @@ absl::Status Engine::Load() {
   int adopted = 0, dropped = 0;
   for (TaskRecord& record : contents->tasks) {
     const std::string id = record.task().id();
-    // A task stored as staging may have been launched just before a crash: its
-    // shim wrote its pids into the sandbox. It is ours only if the process
-    // carries our task id in its environment.
+    // A task stored as staging may have been launched just before a crash:
+    // its shim writes the pids into the task's own sandbox before the task
+    // execs. With them it started (it may even have ended already: the next
+    // probe reads its exit status), and runs on or ends as any adopted task.
+    // Without them it never started.
     if (record.task_pid() == 0) {
       absl::StatusOr<std::string> pids = ReadFile(record.task().sandbox_dir() + "/pids");
       const std::vector<std::string> parts =
           pids.ok() ? absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ') : std::vector<std::string>{};
       int shim = 0, pid = 0;
       uint64_t ticks = 0;
-      const absl::StatusOr<std::string> environ =
-          parts.size() == 3 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid) &&
-                  absl::SimpleAtoi(parts[2], &ticks) && ProcessStartTicks(pid) == ticks
-              ? ReadFile(absl::StrCat("/proc/", pid, "/environ"))
-              : absl::NotFoundError("");
-      if (environ.ok() && absl::StrContains(*environ, absl::StrCat("MESOS_TASK_ID=", id, std::string(1, '\0')))) {
+      if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid) &&
+          absl::SimpleAtoi(parts[2], &ticks)) {
         record.set_shim_pid(shim);
         record.set_shim_start_ticks(ProcessStartTicks(shim));
         record.set_task_pid(pid);
         record.set_task_start_ticks(ticks);
         record.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
       } else {
+        // A run it was launched for gets a new task (the supervisor's next
+        // pass launches runs without one): it has not run, so this runs it
+        // once, not twice.
+        if (auto run = runs_.find(record.run_id());
+            run != runs_.end() && !run->second.has_ended_at() && run->second.run().task().id() == id) {
+          run->second.mutable_run()->clear_task();
+          LogIfNotStored(store_->PutRun(run->second));
+        }
         LogIfNotStored(store_->DeleteTask(id));
         ++dropped;
         continue;

@@ -12,7 +12,10 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "spdlog/spdlog.h"
@@ -37,6 +40,31 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) return absl::UnavailableError(absl::StrCat("cannot run ", argv[0], ": ", std::strerror(error)));
   return pid;
+}
+
+// Whether `pid` is a live process (not a zombie).
+bool ProcessAlive(pid_t pid) {
+  absl::StatusOr<std::string> stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return false;
+  const size_t paren = stat->rfind(')');
+  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] != 'Z';
+}
+
+// The HAProxy master an earlier supervisor of `dir` started and left running
+// (it was killed): the pid file names a live process whose command line reads
+// this folder's configuration. 0 when there is none.
+pid_t OrphanMaster(const std::string& haproxy, const std::string& dir) {
+  absl::StatusOr<std::string> text = ReadFile(dir + "/haproxy.pid");
+  int pid = 0;
+  if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid) || pid <= 0 || !ProcessAlive(pid)) {
+    return 0;
+  }
+  absl::StatusOr<std::string> cmdline = ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+  if (!cmdline.ok()) return 0;
+  const std::vector<std::string> args = absl::StrSplit(*cmdline, '\0');
+  const bool ours =
+      !args.empty() && args[0] == haproxy && std::find(args.begin(), args.end(), dir + "/haproxy.cfg") != args.end();
+  return ours ? pid : 0;
 }
 
 }  // namespace
@@ -71,19 +99,21 @@ HaproxySupervisor::~HaproxySupervisor() {
   if (pid_ == 0) return;
   ::kill(pid_, SIGUSR1);  // soft stop: workers finish their connections
   for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    if (adopted_ ? !ProcessAlive(pid_) : ::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
     absl::SleepFor(absl::Milliseconds(50));
   }
   ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  if (!adopted_) ::waitpid(pid_, nullptr, 0);
 }
 
 bool HaproxySupervisor::RunningLocked() {
   if (pid_ == 0) return false;
   int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+  const bool ended = adopted_ ? !ProcessAlive(pid_) : ::waitpid(pid_, &status, WNOHANG) == pid_;
+  if (ended) {
     spdlog::warn("haproxy (pid {}) exited with status {}; starting it again", pid_, status);
     pid_ = 0;
+    adopted_ = false;
     running_.clear();
     return false;
   }
@@ -91,6 +121,15 @@ bool HaproxySupervisor::RunningLocked() {
 }
 
 absl::Status HaproxySupervisor::StartLocked() {
+  // A supervisor killed with SIGKILL leaves its HAProxy serving (traffic goes
+  // on); the next one takes it over rather than start a second one on the
+  // same ports with another configuration.
+  if (const pid_t orphan = OrphanMaster(options_.haproxy, options_.dir); orphan != 0) {
+    pid_ = orphan;
+    adopted_ = true;
+    spdlog::info("haproxy (pid {}) left running by an earlier paasta-smartstack is taken over", pid_);
+    return absl::OkStatus();
+  }
   // -W: master-worker, in the foreground (the supervisor is its parent).
   absl::StatusOr<pid_t> pid =
       Spawn({options_.haproxy, "-W", "-f", options_.dir + "/haproxy.cfg", "-p", options_.dir + "/haproxy.pid"},
@@ -107,7 +146,9 @@ absl::Status HaproxySupervisor::ApplyLocked() {
   const bool was_running = RunningLocked();
   if (!was_running) {
     if (absl::Status started = StartLocked(); !started.ok()) return started;
-  } else {
+  }
+  // Started now: it read the file; running (or taken over): it reloads it.
+  if (was_running || adopted_) {
     // The new workers start from the servers' current states.
     if (!options_.server_state_file.empty() && !options_.stats_socket.empty()) {
       const std::string states = HaproxyCommand(options_.stats_socket, "show servers state\n");

@@ -12,6 +12,9 @@
 // - Reloads are rate-limited (at most one per min_reload_interval; a change
 //   that comes sooner is applied by the next Apply or Tick after it).
 // - If HAProxy exits, the next Tick starts it again.
+// - A supervisor killed with SIGKILL leaves HAProxy serving; the next one for
+//   the same folder takes that HAProxy over (its pid file names it) and
+//   reloads it, instead of starting a second one on the same ports.
 //
 // Thread-safe.
 #ifndef PAASTA_SMARTSTACK_HAPROXY_SUPERVISOR_H_
@@ -72,6 +75,8 @@ class HaproxySupervisor {
   const SupervisorOptions options_;
   absl::Mutex mu_;
   pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;
+  // pid_ was started by an earlier supervisor (not our child: watched through /proc).
+  bool adopted_ ABSL_GUARDED_BY(mu_) = false;
   // What runs, and what should run.
   std::string running_ ABSL_GUARDED_BY(mu_);
   std::string wanted_ ABSL_GUARDED_BY(mu_);

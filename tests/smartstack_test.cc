@@ -7,12 +7,17 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
@@ -57,6 +62,11 @@ class SmartstackTest : public ::testing::Test {
         {absl::StrCat("--hacheck_listen=127.0.0.1:", hacheck_port_), "--spool_root=" + dir_ + "/spool"}, dir_);
     ASSERT_TRUE(drainer.ok()) << drainer.status();
     drainer_ = std::move(*drainer);
+    StartSmartstack();
+    agent_stub_ = v1::Agent::NewStub(grpc::CreateChannel(agent_.grpc_address, grpc::InsecureChannelCredentials()));
+  }
+
+  void StartSmartstack() {
     absl::StatusOr<testing::Daemon> smartstack = testing::StartDaemon(
         "smartstack/paasta-smartstack",
         {"--soa_dir=" + dir_ + "/soa", "--system_config_dir=" + dir_ + "/etc", "--state_dir=" + dir_ + "/haproxy",
@@ -65,7 +75,38 @@ class SmartstackTest : public ::testing::Test {
         dir_);
     ASSERT_TRUE(smartstack.ok()) << smartstack.status();
     smartstack_ = std::move(*smartstack);
-    agent_stub_ = v1::Agent::NewStub(grpc::CreateChannel(agent_.grpc_address, grpc::InsecureChannelCredentials()));
+  }
+
+  void PutTestServers(int instances) {
+    grpc::ClientContext context;
+    v1::PutAppRequest request;
+    v1::AppDefinition* app = request.mutable_app();
+    app->set_id(kAppId);
+    app->set_instances(instances);
+    app->set_cmd("exec " + testing::AbsolutePath("agent/testing/test_server"));
+    app->set_cpus(0.1);
+    app->set_mem(64);
+    v1::PutAppResponse response;
+    ASSERT_TRUE(agent_stub_->PutApp(&context, request, &response).ok());
+  }
+
+  // HAProxy masters serving this test's configuration (processes reading it
+  // whose parent does not).
+  int HaproxyMasters() {
+    const std::string config = dir_ + "/haproxy/haproxy.cfg";
+    std::map<int, int> parent_of;  // pid -> ppid, of processes reading `config`
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      int pid = 0;
+      if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+      const absl::StatusOr<std::string> cmdline = ReadFile(entry.path().string() + "/cmdline");
+      const absl::StatusOr<std::string> stat = ReadFile(entry.path().string() + "/stat");
+      if (!cmdline.ok() || !stat.ok() || !absl::StrContains(*cmdline, config)) continue;
+      const std::vector<std::string> fields = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
+      if (fields.size() > 1 && fields[0] != "Z") absl::SimpleAtoi(fields[1], &parent_of[pid]);
+    }
+    int masters = 0;
+    for (const auto& [pid, ppid] : parent_of) masters += parent_of.count(ppid) == 0;
+    return masters;
   }
 
   void TearDown() override {
@@ -105,18 +146,7 @@ class SmartstackTest : public ::testing::Test {
 };
 
 TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
-  {
-    grpc::ClientContext context;
-    v1::PutAppRequest request;
-    v1::AppDefinition* app = request.mutable_app();
-    app->set_id(kAppId);
-    app->set_instances(3);
-    app->set_cmd("exec " + testing::AbsolutePath("agent/testing/test_server"));
-    app->set_cpus(0.1);
-    app->set_mem(64);
-    v1::PutAppResponse response;
-    ASSERT_TRUE(agent_stub_->PutApp(&context, request, &response).ok());
-  }
+  PutTestServers(3);
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         const std::multiset<std::string> seen = Through(12);
@@ -161,6 +191,41 @@ TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
   }
   EXPECT_EQ(up, 2);
   EXPECT_EQ(down_count, 1);
+}
+
+// paasta-smartstack killed with SIGKILL: HAProxy serves on meanwhile, and the
+// restarted daemon takes that HAProxy over (and reconfigures it) instead of
+// starting a second one on the same port with a stale configuration.
+TEST_F(SmartstackTest, KilledItsHaproxyServesOnAndIsTakenOverNotDoubled) {
+  PutTestServers(3);
+  auto distinct = [&](int count) {
+    const std::multiset<std::string> seen = Through(count);
+    return seen.count("") == 0 ? std::set<std::string>(seen.begin(), seen.end()).size() : 0u;
+  };
+  ASSERT_TRUE(testing::WaitUntil([&] { return distinct(12) == 3; }, absl::Seconds(60)));
+  const std::string pid_file = dir_ + "/haproxy/haproxy.pid";
+  const std::string master = std::string(absl::StripAsciiWhitespace(*ReadFile(pid_file)));
+  ASSERT_EQ(HaproxyMasters(), 1);
+
+  ASSERT_TRUE(smartstack_.process->Signal(SIGKILL));
+  smartstack_.process->Wait(absl::Seconds(10)).IgnoreError();
+  EXPECT_EQ(distinct(12), 3u) << "HAProxy serves on without its supervisor";
+
+  StartSmartstack();
+  PutTestServers(2);  // a change the restarted daemon must bring to the HAProxy it took over
+  EXPECT_TRUE(testing::WaitUntil([&] { return distinct(12) == 2; }, absl::Seconds(60)))
+      << ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)");
+  EXPECT_EQ(std::string(absl::StripAsciiWhitespace(*ReadFile(pid_file))), master);
+  EXPECT_EQ(HaproxyMasters(), 1);
+  EXPECT_TRUE(
+      absl::StrContains(smartstack_.process->Output(), "left running by an earlier paasta-smartstack is taken over"))
+      << smartstack_.process->Output();
+
+  // A clean stop takes it along.
+  ASSERT_TRUE(smartstack_.process->Signal(SIGTERM));
+  smartstack_.process->Wait(absl::Seconds(15)).IgnoreError();
+  smartstack_.process.reset();
+  EXPECT_TRUE(testing::WaitUntil([&] { return HaproxyMasters() == 0; }, absl::Seconds(10)));
 }
 
 // A crossover bounce of a 3-instance service under continuous load through the
