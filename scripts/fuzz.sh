@@ -29,7 +29,9 @@ for t in "${targets[@]}"; do
   mkdir -p ".fuzz/$t"
   cp -n "fuzz/corpus/$t/"* ".fuzz/$t/" 2>/dev/null || true
   set +e
-  "bazel-bin/fuzz/${t}_fuzzer" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
+  # -timeout: an input a parser needs more than 10 s for is a finding too (a
+  # daemon would stall on it); libFuzzer writes it as .fuzz/crashes/<target>-timeout-*.
+  "bazel-bin/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 -rss_limit_mb=2048 \
     -artifact_prefix=".fuzz/crashes/$t-" ".fuzz/$t" >".fuzz/$t.log" 2>&1
   code=$?
   set -e
