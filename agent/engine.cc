@@ -26,6 +26,7 @@
 #include "agent/docker_args.h"
 #include "common/file_util.h"
 #include "common/git/git_repository.h"
+#include "common/net_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "spdlog/spdlog.h"
 
@@ -65,18 +66,7 @@ std::string NewId() {
 // A free TCP port on loopback (bound, then released for the task to take).
 int FreePort(const std::set<int>& used) {
   for (int attempt = 0; attempt < 20; ++attempt) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in address = {};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      port = ntohs(address.sin_port);
-    }
-    ::close(fd);
+    const int port = FreeLoopbackPort();
     if (port != 0 && used.count(port) == 0) return port;
   }
   return 0;

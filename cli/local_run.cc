@@ -27,6 +27,7 @@
 #include "common/config/soa_loader.h"
 #include "common/config/system_config.h"
 #include "common/git/git_repository.h"
+#include "common/net_util.h"
 #include "common/status_map.h"
 #include "deployer/app_composer.h"
 #include "nlohmann/json.hpp"
@@ -63,23 +64,6 @@ std::string Fqdn() {
     ::freeaddrinfo(found);
   }
   return name;
-}
-
-// A port nothing listens on now (the kernel's pick), for the task's PORT.
-int PickPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string DefaultCacheDir() {
@@ -530,7 +514,7 @@ int LocalRun(const LocalRunOptions& options, std::ostream& out, std::ostream& er
               {"PAASTA_CLUSTER", config.cluster},
               {"PAASTA_DOCKER_IMAGE", deployed.has_value() ? deployed->docker_image : ""}};
   for (const auto& [key, value] : config.env) spec.env[key] = value;
-  spec.port = PickPort();
+  spec.port = FreeLoopbackPort();
   spec.hostname = Fqdn();
   spec.mem = config.mem;
   for (const auto& parameter : deployer::DockerParameters(config)) {

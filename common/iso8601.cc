@@ -39,9 +39,13 @@ bool ReadChar(absl::string_view text, size_t* pos, char c) {
 }  // namespace
 
 absl::Duration IsoDuration::FixedPart() const {
-  return absl::Hours(24 * 7 * weeks) + absl::Hours(24 * days) + absl::Hours(hours) +
-         absl::Minutes(minutes) + absl::Seconds(seconds);
+  return absl::Hours(24 * 7 * weeks) + absl::Hours(24 * days) + absl::Hours(hours) + absl::Minutes(minutes) +
+         absl::Seconds(seconds);
 }
+
+// The largest number a duration component may have: a million years, hours
+// or seconds.
+constexpr double kMaxDurationComponent = 1e6;
 
 absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text) {
   if (text.empty() || text[0] != 'P') return Invalid(text, "a duration starts with P");
@@ -63,8 +67,7 @@ absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text) {
       continue;
     }
     const size_t number_start = pos;
-    while (pos < text.size() && (absl::ascii_isdigit(text[pos]) || text[pos] == '.' ||
-                                 text[pos] == ',')) {
+    while (pos < text.size() && (absl::ascii_isdigit(text[pos]) || text[pos] == '.' || text[pos] == ',')) {
       ++pos;
     }
     if (pos == number_start) return Invalid(text, absl::StrCat("expected a number at position ", pos));
@@ -79,8 +82,8 @@ absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text) {
     size_t& next = in_time ? next_time : next_date;
     const size_t index = order.find(designator, next);
     if (index == std::string::npos) {
-      return Invalid(text, absl::StrCat("unexpected designator ", std::string(1, designator),
-                                        in_time ? " after T" : " before T"));
+      return Invalid(
+          text, absl::StrCat("unexpected designator ", std::string(1, designator), in_time ? " after T" : " before T"));
     }
     next = index + 1;
     if (fraction && !(in_time && designator == 'S')) {
@@ -89,6 +92,11 @@ absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text) {
     double value = 0;
     if (!absl::SimpleAtod(number, &value) || value < 0) {
       return Invalid(text, absl::StrCat("\"", number, "\" is not a number"));
+    }
+    // Beyond this no schedule means anything, and the conversion to integers
+    // below would overflow (a huge count of minutes became a negative one).
+    if (value > kMaxDurationComponent) {
+      return Invalid(text, absl::StrCat("\"", number, "\" is too large (at most ", kMaxDurationComponent, ")"));
     }
     const int64_t whole = static_cast<int64_t>(value);
     if (in_time) {
@@ -110,14 +118,12 @@ absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text) {
 absl::StatusOr<absl::Time> ParseIsoDateTime(absl::string_view text, absl::TimeZone default_zone) {
   size_t pos = 0;
   int year, month, day, hour, minute, second = 0;
-  if (!ReadDigits(text, &pos, 4, &year) || !ReadChar(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &month) || !ReadChar(text, &pos, '-') ||
-      !ReadDigits(text, &pos, 2, &day)) {
+  if (!ReadDigits(text, &pos, 4, &year) || !ReadChar(text, &pos, '-') || !ReadDigits(text, &pos, 2, &month) ||
+      !ReadChar(text, &pos, '-') || !ReadDigits(text, &pos, 2, &day)) {
     return Invalid(text, "expected a date YYYY-MM-DD");
   }
   if (!ReadChar(text, &pos, 'T')) return Invalid(text, "expected T and a time after the date");
-  if (!ReadDigits(text, &pos, 2, &hour) || !ReadChar(text, &pos, ':') ||
-      !ReadDigits(text, &pos, 2, &minute)) {
+  if (!ReadDigits(text, &pos, 2, &hour) || !ReadChar(text, &pos, ':') || !ReadDigits(text, &pos, 2, &minute)) {
     return Invalid(text, "expected a time HH:MM[:SS]");
   }
   double fraction = 0;
@@ -161,8 +167,7 @@ absl::StatusOr<absl::Time> ParseIsoDateTime(absl::string_view text, absl::TimeZo
   return absl::FromCivil(civil, zone) + absl::Seconds(fraction);
 }
 
-absl::StatusOr<RepeatingInterval> ParseRepeatingInterval(absl::string_view text,
-                                                         absl::TimeZone default_zone) {
+absl::StatusOr<RepeatingInterval> ParseRepeatingInterval(absl::string_view text, absl::TimeZone default_zone) {
   const std::vector<absl::string_view> parts = absl::StrSplit(text, '/');
   if (parts.size() != 3) return Invalid(text, "expected R[n]/<start>/<period>");
   RepeatingInterval interval;

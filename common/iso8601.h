@@ -36,8 +36,9 @@ struct IsoDuration {
   absl::Duration FixedPart() const;
 };
 
-// Parses "PnYnMnWnDTnHnMnS" (at least one component; only seconds may have a
-// fraction, written with '.' or ','). INVALID_ARGUMENT says what is wrong.
+// Parses "PnYnMnWnDTnHnMnS" (at least one component, each at most 1,000,000;
+// only seconds may have a fraction, written with '.' or ','). INVALID_ARGUMENT
+// says what is wrong.
 absl::StatusOr<IsoDuration> ParseIsoDuration(absl::string_view text);
 
 // Parses "YYYY-MM-DDTHH:MM[:SS[.fraction]]" followed by "Z", "+HH:MM", "+HHMM",

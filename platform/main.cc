@@ -38,6 +38,7 @@
 #include "common/config/system_config.h"
 #include "common/file_util.h"
 #include "common/grpc_channel.h"
+#include "common/net_util.h"
 #include "platform/supervisor.h"
 #include "spdlog/spdlog.h"
 
@@ -82,18 +83,7 @@ std::string OwnFolder(const char* argv0) {
 // another daemon must be told before they start).
 std::string ResolvePortZero(const std::string& listen) {
   if (!absl::EndsWith(listen, ":0")) return listen;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return absl::StrCat(listen.substr(0, listen.size() - 2), ":", port);
+  return absl::StrCat(listen.substr(0, listen.size() - 2), ":", paasta::FreeLoopbackPort());
 }
 
 }  // namespace

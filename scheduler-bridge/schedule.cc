@@ -78,7 +78,9 @@ std::optional<absl::Time> Schedule::NextRunAtOrAfter(absl::Time t) const {
     absl::Time run = start_;
     for (int64_t k = 0; allowed(k); ++k) {
       if (run >= t) return run;
-      run = After(run);
+      const absl::Time next = After(run);
+      if (next <= run) return std::nullopt;  // a period that does not move time on never reaches t
+      run = next;
     }
     return std::nullopt;
   }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "nlohmann/json.hpp"
 
 extern char** environ;
@@ -129,17 +130,7 @@ std::string AbsolutePath(const std::string& path) {
   return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
 }
 
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+int FreeLoopbackPort() { return paasta::FreeLoopbackPort(); }
 
 absl::StatusOr<Daemon> StartDaemon(const std::string& binary, const std::vector<std::string>& flags,
                                    const std::string& dir) {
