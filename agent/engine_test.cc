@@ -309,67 +309,62 @@ TEST_F(EngineTest, OneOffRunsRecordTheirEndAndAreExclusivePerJob) {
   EXPECT_EQ(engine_->GetRun("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
-// The agent died after a run's task was staged and before it was launched:
-// the next start drops the task that never started and launches the run
-// again, once.
-TEST_F(EngineTest, ARunWhoseTaskNeverStartedBeforeACrashRunsOnceAfterIt) {
-  engine_->Stop();
-  engine_.reset();
+// State as an agent killed with SIGKILL leaves it: run "run-1" (appending
+// "ran" to `ledger`) with its task `task_id` stored as staging, sandbox
+// `sandbox`. Then the engine starts again on it.
+class EngineCrashTest : public EngineTest {
+ protected:
+  void RestartAfterCrashWithStagedRun(const std::string& task_id, const std::string& sandbox,
+                                      const std::string& ledger) {
+    engine_->Stop();
+    engine_.reset();
+    RunRecord run;
+    run.mutable_run()->set_run_id("run-1");
+    run.mutable_run()->set_job_name("svc nightly");
+    run.mutable_run()->mutable_task()->set_id(task_id);
+    run.mutable_request()->set_cmd("echo ran >> " + ledger);
+    TaskRecord staged;
+    staged.set_run_id("run-1");
+    staged.mutable_task()->set_id(task_id);
+    staged.mutable_task()->set_state(v1::TASK_STATE_STAGING);
+    staged.mutable_task()->set_sandbox_dir(sandbox);
+    ASSERT_TRUE(store_->PutRun(run).ok());
+    ASSERT_TRUE(store_->PutTask(staged).ok());
+    store_.reset();
+    StartEngine();
+  }
+
+  // The run finishes, and six ticks later `ledger` says it ran once.
+  void ExpectRanOnce(const std::string& ledger) {
+    ASSERT_TRUE(paasta::testing::WaitUntil([&] {
+      const auto ran = engine_->GetRun("run-1");
+      return ran.ok() && ran->task().state() == v1::TASK_STATE_FINISHED;
+    })) << engine_->GetRun("run-1")->DebugString();
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_EQ(*ReadFile(ledger), "ran\n");
+  }
+};
+
+// The task was staged and not launched yet: the next start drops it and
+// launches the run again, once.
+TEST_F(EngineCrashTest, ARunWhoseTaskNeverStartedBeforeACrashRunsOnceAfterIt) {
   const std::string ledger = dir_ + "/ledger";
-  RunRecord run;
-  run.mutable_run()->set_run_id("run-1");
-  run.mutable_run()->set_job_name("svc nightly");
-  run.mutable_run()->mutable_task()->set_id("run.run-1.staged");
-  run.mutable_request()->set_cmd("echo ran >> " + ledger);
-  TaskRecord staged;
-  staged.set_run_id("run-1");
-  staged.mutable_task()->set_id("run.run-1.staged");
-  staged.mutable_task()->set_state(v1::TASK_STATE_STAGING);
-  staged.mutable_task()->set_sandbox_dir(dir_ + "/state/sandboxes/never-made");
-  ASSERT_TRUE(store_->PutRun(run).ok());
-  ASSERT_TRUE(store_->PutTask(staged).ok());
-  store_.reset();
-  StartEngine();
-  ASSERT_TRUE(paasta::testing::WaitUntil([&] {
-    const auto ran = engine_->GetRun("run-1");
-    return ran.ok() && ran->task().state() == v1::TASK_STATE_FINISHED;
-  })) << engine_->GetRun("run-1")->DebugString();
-  absl::SleepFor(absl::Milliseconds(300));  // six ticks: nothing launches it again
-  EXPECT_EQ(*ReadFile(ledger), "ran\n");
+  RestartAfterCrashWithStagedRun("run.run-1.staged", dir_ + "/state/sandboxes/never-made", ledger);
+  ExpectRanOnce(ledger);
 }
 
-// The agent died after a run's task had started (its shim wrote the pids) and
-// the task ended while the agent was down: the next start records the run's
-// end from the exit status and does not run it again.
-TEST_F(EngineTest, ARunWhoseTaskEndedWhileTheAgentWasDownIsNotRunAgain) {
-  engine_->Stop();
-  engine_.reset();
+// The task had started (its shim wrote the pids) and ended while the agent was
+// down: the next start reads the run's end from the exit status and does not
+// run it again.
+TEST_F(EngineCrashTest, ARunWhoseTaskEndedWhileTheAgentWasDownIsNotRunAgain) {
   const std::string ledger = dir_ + "/ledger";
   const std::string sandbox = dir_ + "/state/sandboxes/run.run-1.started";
   ASSERT_TRUE(MakeDirs(sandbox).ok());
   ASSERT_TRUE(WriteFileAtomically(sandbox + "/pids", "999999 999998 12345\n").ok());  // long gone
   ASSERT_TRUE(WriteFileAtomically(sandbox + "/exit_status", "exited 0\n").ok());
   ASSERT_TRUE(WriteFileAtomically(ledger, "ran\n").ok());
-  RunRecord run;
-  run.mutable_run()->set_run_id("run-1");
-  run.mutable_run()->set_job_name("svc nightly");
-  run.mutable_run()->mutable_task()->set_id("run.run-1.started");
-  run.mutable_request()->set_cmd("echo ran >> " + ledger);
-  TaskRecord staged;
-  staged.set_run_id("run-1");
-  staged.mutable_task()->set_id("run.run-1.started");
-  staged.mutable_task()->set_state(v1::TASK_STATE_STAGING);
-  staged.mutable_task()->set_sandbox_dir(sandbox);
-  ASSERT_TRUE(store_->PutRun(run).ok());
-  ASSERT_TRUE(store_->PutTask(staged).ok());
-  store_.reset();
-  StartEngine();
-  ASSERT_TRUE(paasta::testing::WaitUntil([&] {
-    const auto ran = engine_->GetRun("run-1");
-    return ran.ok() && ran->task().state() == v1::TASK_STATE_FINISHED;
-  })) << engine_->GetRun("run-1")->DebugString();
-  absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(*ReadFile(ledger), "ran\n");
+  RestartAfterCrashWithStagedRun("run.run-1.started", sandbox, ledger);
+  ExpectRanOnce(ledger);
 }
 
 TEST_F(EngineTest, ATaskRunsInACheckoutOfItsDeployedCommit) {
