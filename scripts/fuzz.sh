@@ -21,6 +21,8 @@ targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 
 bazel build --config=fuzz $(printf '//fuzz:%s_fuzzer ' "${targets[@]}")
+# The fuzz build's own output folder: bazel-bin follows whichever build ran last.
+bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)
 
 mkdir -p .fuzz/crashes
 printf '%-16s %12s %10s %8s\n' target executions exec/s crashes
@@ -31,7 +33,7 @@ for t in "${targets[@]}"; do
   set +e
   # -timeout: an input a parser needs more than 10 s for is a finding too (a
   # daemon would stall on it); libFuzzer writes it as .fuzz/crashes/<target>-timeout-*.
-  "bazel-bin/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 -rss_limit_mb=2048 \
+  "$bin/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 -rss_limit_mb=2048 \
     -artifact_prefix=".fuzz/crashes/$t-" ".fuzz/$t" >".fuzz/$t.log" 2>&1
   code=$?
   set -e
