@@ -40,20 +40,25 @@ struct EventSource {
 
 class LogReader {
  public:
+  // One channel per daemon for the whole run (`-f` polls every second).
   LogReader(const Endpoints& endpoints, const LogsOptions& options, std::ostream& err)
-      : endpoints_(endpoints), options_(options), err_(err) {}
+      : endpoints_(endpoints),
+        options_(options),
+        err_(err),
+        agent_(v1::Agent::NewStub(Connect(endpoints.agent))),
+        deployer_(v1::Deployer::NewStub(Connect(endpoints.deployer))),
+        bridge_(v1::SchedulerBridge::NewStub(Connect(endpoints.scheduler_bridge))) {}
 
   // Finds the instances and jobs; false (with exit_code set) when there is nothing to read.
   bool Discover() {
     std::set<std::string> known;
     {
-      auto stub = v1::Deployer::NewStub(Connect(endpoints_.deployer));
       grpc::ClientContext context;
       SetDeadline(endpoints_, &context);
       v1::ListInstancesRequest request;
       request.set_service(options_.service);
       v1::ListInstancesResponse response;
-      const grpc::Status status = stub->ListInstances(&context, request, &response);
+      const grpc::Status status = deployer_->ListInstances(&context, request, &response);
       if (!status.ok()) {
         Failed(endpoints_.deployer, status);
       } else {
@@ -71,13 +76,12 @@ class LogReader {
       }
     }
     {
-      auto stub = v1::SchedulerBridge::NewStub(Connect(endpoints_.scheduler_bridge));
       grpc::ClientContext context;
       SetDeadline(endpoints_, &context);
       v1::ListJobsRequest request;
       request.set_service(options_.service);
       v1::ListJobsResponse response;
-      const grpc::Status status = stub->ListJobs(&context, request, &response);
+      const grpc::Status status = bridge_->ListJobs(&context, request, &response);
       if (!status.ok()) {
         Failed(endpoints_.scheduler_bridge, status);
       } else {
@@ -152,14 +156,13 @@ class LogReader {
   }
 
   void ReadOutput(OutputSource& source, int tail, std::vector<LogEntry>* entries) {
-    auto stub = v1::Agent::NewStub(Connect(endpoints_.agent));
     grpc::ClientContext context;
     SetDeadline(endpoints_, &context);
     v1::ReadOutputRequest request = source.request;
     if (source.has_since) *request.mutable_since() = source.since;
     request.set_tail(tail);
     v1::ReadOutputResponse response;
-    const grpc::Status status = stub->ReadOutput(&context, request, &response);
+    const grpc::Status status = agent_->ReadOutput(&context, request, &response);
     if (!status.ok()) {
       Failed(endpoints_.agent, status);
       return;
@@ -199,17 +202,18 @@ class LogReader {
 
   void ReadEvents(EventSource& source, std::vector<LogEntry>* entries) {
     if (source.endpoint == &endpoints_.deployer) {
-      auto stub = v1::Deployer::NewStub(Connect(endpoints_.deployer));
-      ReadEventsFrom(*stub, source, entries);
+      ReadEventsFrom(*deployer_, source, entries);
     } else {
-      auto stub = v1::SchedulerBridge::NewStub(Connect(endpoints_.scheduler_bridge));
-      ReadEventsFrom(*stub, source, entries);
+      ReadEventsFrom(*bridge_, source, entries);
     }
   }
 
   const Endpoints& endpoints_;
   const LogsOptions& options_;
   std::ostream& err_;
+  const std::unique_ptr<v1::Agent::Stub> agent_;
+  const std::unique_ptr<v1::Deployer::Stub> deployer_;
+  const std::unique_ptr<v1::SchedulerBridge::Stub> bridge_;
   std::string cluster_;
   std::vector<OutputSource> outputs_;
   std::vector<EventSource> events_;

@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/file_util.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace paasta {
 namespace {
@@ -65,7 +66,12 @@ std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& address) {
     if (daemon_credentials != nullptr) credentials = *daemon_credentials;
   }
   if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
-  return grpc::CreateChannel(address, credentials);
+  // Daemons restart in seconds (supervised); a long-lived channel to one that
+  // did must not sit out gRPC's default back-off of up to two minutes.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  return grpc::CreateCustomChannel(address, credentials, arguments);
 }
 
 }  // namespace paasta

@@ -42,7 +42,9 @@ absl::Status UseTlsForDaemonChannels(const TlsFiles& files);
 bool DaemonChannelsUseTls();
 
 // A channel to the daemon at `address` ("host:port") with the process's
-// credentials: plaintext unless UseTlsForDaemonChannels was called.
+// credentials: plaintext unless UseTlsForDaemonChannels was called. It tries
+// to reconnect at most 2 s apart, so a long-lived channel to a daemon that
+// restarted is back within seconds.
 std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& address);
 
 // Reads a PEM file: NOT_FOUND / PERMISSION_DENIED naming `what` and the path, or
