@@ -213,13 +213,27 @@ TEST_F(SmartstackTest, KilledItsHaproxyServesOnAndIsTakenOverNotDoubled) {
 
   StartSmartstack();
   PutTestServers(2);  // a change the restarted daemon must bring to the HAProxy it took over
-  EXPECT_TRUE(testing::WaitUntil([&] { return distinct(12) == 2; }, absl::Seconds(60)))
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        return absl::StrContains(smartstack_.process->Output(),
+                                 "left running by an earlier paasta-smartstack is taken over");
+      },
+      absl::Seconds(30)))
+      << smartstack_.process->Output();
+  // Its configuration names the two tasks left, and HAProxy serves them.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        const std::string config = ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("");
+        int servers = 0;
+        for (absl::string_view line : absl::StrSplit(config, '\n')) {
+          servers += absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "server ");
+        }
+        return servers == 2 && distinct(12) == 2;
+      },
+      absl::Seconds(60)))
       << ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)");
   EXPECT_EQ(std::string(absl::StripAsciiWhitespace(*ReadFile(pid_file))), master);
   EXPECT_EQ(HaproxyMasters(), 1);
-  EXPECT_TRUE(
-      absl::StrContains(smartstack_.process->Output(), "left running by an earlier paasta-smartstack is taken over"))
-      << smartstack_.process->Output();
 
   // A clean stop takes it along.
   ASSERT_TRUE(smartstack_.process->Signal(SIGTERM));
