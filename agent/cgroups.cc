@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -258,6 +259,23 @@ void RemoveTaskCgroup(const TaskCgroup& cgroup) {
 void RemoveCgroupBases(const CgroupSupport& support) {
   for (const auto& [controller, base] : support.v1_bases) ::rmdir(base.c_str());
   if (!support.v2_base.empty()) ::rmdir(support.v2_base.c_str());
+}
+
+int RemoveStaleTaskCgroups(const CgroupSupport& support, const std::set<std::string>& live) {
+  std::vector<std::string> bases;
+  for (const auto& [controller, base] : support.v1_bases) bases.push_back(base);
+  if (!support.v2_base.empty()) bases.push_back(support.v2_base);
+  int removed = 0;
+  for (const std::string& base : bases) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(base, error)) {
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_directory(error) || live.count(name) > 0) continue;
+      // rmdir fails (EBUSY) for a cgroup that still holds a process.
+      if (::rmdir(entry.path().c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
 }
 
 bool CgroupOomKilled(const TaskCgroup& cgroup) {

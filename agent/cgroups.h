@@ -14,6 +14,7 @@
 #define PAASTA_AGENT_CGROUPS_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,13 @@ void RemoveTaskCgroup(const TaskCgroup& cgroup);
 // Removes the base folder(s) DetectCgroups made, if no task cgroup is left in
 // them (on a clean shutdown with tasks still running they stay).
 void RemoveCgroupBases(const CgroupSupport& support);
+
+// Removes the empty task cgroups under the bases whose name is not in `live`
+// (task ids): those of tasks that ended while no agent was there to remove
+// their cgroup (an agent killed between creating a task's cgroup and
+// recording it). A stale cgroup that still holds processes is left alone (it
+// may belong to another agent sharing the name); returns how many were removed.
+int RemoveStaleTaskCgroups(const CgroupSupport& support, const std::set<std::string>& live);
 
 // True if the task's cgroup recorded an out-of-memory kill.
 bool CgroupOomKilled(const TaskCgroup& cgroup);

@@ -144,6 +144,11 @@ absl::Status Engine::Start() {
   {
     absl::MutexLock lock(&mu_);
     if (absl::Status loaded = Load(); !loaded.ok()) return loaded;
+    std::set<std::string> live;
+    for (const auto& [id, task] : tasks_) live.insert(id);
+    if (const int stale = RemoveStaleTaskCgroups(runtime_->cgroups(), live); stale > 0) {
+      spdlog::info("removed {} empty cgroups of tasks that ended while the agent was down", stale);
+    }
   }
   supervisor_ = std::thread([this] {
     do {

@@ -367,6 +367,24 @@ TEST_F(EngineCrashTest, ARunWhoseTaskEndedWhileTheAgentWasDownIsNotRunAgain) {
   ExpectRanOnce(ledger);
 }
 
+// A task's cgroup made just before a crash, never recorded: the next start
+// removes it (empty), and keeps the cgroups of tasks it found again.
+TEST_F(EngineCrashTest, EmptyCgroupsOfTasksNobodyKnowsAreRemovedAtStart) {
+  if (cgroups_.mode == CgroupSupport::Mode::kNone) GTEST_SKIP() << "no cgroups here: " << cgroups_.reason;
+  ASSERT_TRUE(engine_->PutApp(ServerApp("live.main.git1.config1", 1)).ok());
+  ASSERT_TRUE(paasta::testing::WaitUntil([&] { return App("live.main.git1.config1").tasks_running() == 1; }));
+  std::vector<std::string> bases;
+  for (const auto& [controller, base] : cgroups_.v1_bases) bases.push_back(base);
+  if (!cgroups_.v2_base.empty()) bases.push_back(cgroups_.v2_base);
+  for (const std::string& base : bases) ASSERT_EQ(::mkdir((base + "/stale.main.git1.config1.x").c_str(), 0755), 0);
+  RestartEngine(nullptr);
+  const std::string live_task = App("live.main.git1.config1").tasks(0).id();
+  for (const std::string& base : bases) {
+    EXPECT_NE(::access((base + "/stale.main.git1.config1.x").c_str(), F_OK), 0) << base;
+    EXPECT_EQ(::access((base + "/" + live_task).c_str(), F_OK), 0) << base;
+  }
+}
+
 TEST_F(EngineTest, ATaskRunsInACheckoutOfItsDeployedCommit) {
   const std::string repo = dir_ + "/repo";
   testing::InitRepo(repo);

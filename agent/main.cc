@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
   }
   // Otherwise tasks keep running: the next start finds them again.
   engine.Stop();
+  // Empty task cgroups go (those of running tasks hold processes and stay),
+  // then the base folders if nothing is left in them.
+  paasta::agent::RemoveStaleTaskCgroups(cgroups, {});
   paasta::agent::RemoveCgroupBases(cgroups);
   return exit_code;
 }
