@@ -54,11 +54,6 @@ absl::Status UseTlsForDaemonChannels(const TlsFiles& files) {
   return absl::OkStatus();
 }
 
-bool DaemonChannelsUseTls() {
-  absl::MutexLock lock(&credentials_mutex);
-  return daemon_credentials != nullptr;
-}
-
 std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& address) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   {

@@ -38,9 +38,6 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsChannelCredentials(
 // main, before any channel is made; errors as TlsChannelCredentials.
 absl::Status UseTlsForDaemonChannels(const TlsFiles& files);
 
-// True once UseTlsForDaemonChannels succeeded.
-bool DaemonChannelsUseTls();
-
 // A channel to the daemon at `address` ("host:port") with the process's
 // credentials: plaintext unless UseTlsForDaemonChannels was called. It tries
 // to reconnect at most 2 s apart, so a long-lived channel to a daemon that
