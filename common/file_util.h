@@ -35,6 +35,25 @@ absl::Status MakeDirs(const std::string& path);
 // followed). OK if it does not exist.
 absl::Status RemoveTree(const std::string& path);
 
+// Holds an exclusive advisory lock (flock) on the folder `path` from
+// construction to destruction, waiting while another process, or another
+// DirectoryLock in this one, holds it. The folder itself is locked rather than a
+// lock file so that nothing is added to folders users keep in git. If the folder
+// cannot be opened no lock is held (held() is false): callers go on, and the
+// work they guard then fails on its own with an error naming the folder.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::string& path);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace paasta
 
 #endif  // PAASTA_COMMON_FILE_UTIL_H_

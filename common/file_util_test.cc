@@ -1,6 +1,8 @@
 #include "common/file_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +119,32 @@ TEST(FileUtilTest, RemoveTreeRemovesEverythingButFollowsNoLink) {
   EXPECT_NE(::access(tree.c_str(), F_OK), 0);
   EXPECT_EQ(*ReadFile(outside + "/keep"), "x");
   EXPECT_TRUE(RemoveTree(tree).ok());  // already gone
+}
+
+// Whether another open description of `dir` could take its lock right now.
+bool Lockable(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  ::close(fd);
+  return locked;
+}
+
+TEST(FileUtilTest, DirectoryLockHoldsTheFolderUntilDestroyed) {
+  const std::string dir = absl::StrCat(TempDir(), "/locked");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  {
+    DirectoryLock lock(dir);
+    EXPECT_TRUE(lock.held());
+    EXPECT_FALSE(Lockable(dir));
+    EXPECT_EQ(CountEntries(dir), 0);  // nothing is added to the folder
+  }
+  EXPECT_TRUE(Lockable(dir));
+}
+
+TEST(FileUtilTest, DirectoryLockOfAMissingFolderIsNotHeld) {
+  DirectoryLock lock(absl::StrCat(TempDir(), "/no-such-folder"));
+  EXPECT_FALSE(lock.held());
 }
 
 }  // namespace

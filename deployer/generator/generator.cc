@@ -26,15 +26,13 @@ absl::Status CheckDeployGroup(const std::string& deploy_group) {
   }
   if (ok && deploy_group.find("..") == std::string::npos) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
-      "deploy group \"", deploy_group,
-      "\" is not allowed: use lowercase letters, digits, \".\", \"_\" and \"-\""));
+      "deploy group \"", deploy_group, "\" is not allowed: use lowercase letters, digits, \".\", \"_\" and \"-\""));
 }
 
 // Creates a tag named by `name_at(time)`, moving to the next second while the
 // name is taken. Returns the name created.
-absl::StatusOr<std::string> CreateTagAt(const std::string& url, const std::string& sha,
-                                        const std::string& cache_dir, absl::Time time,
-                                        const std::function<std::string(absl::Time)>& name_at) {
+absl::StatusOr<std::string> CreateTagAt(const std::string& url, const std::string& sha, const std::string& cache_dir,
+                                        absl::Time time, const std::function<std::string(absl::Time)>& name_at) {
   absl::Status status;
   for (int attempt = 0; attempt < kTagAttempts; ++attempt) {
     const std::string name = name_at(time + absl::Seconds(attempt));
@@ -44,6 +42,23 @@ absl::StatusOr<std::string> CreateTagAt(const std::string& url, const std::strin
   }
   return status;
 }
+
+// Work on one service is serialized within this process (a mutex per service)
+// and across processes (a lock on the service's soa-configs folder). Otherwise a
+// second generator (or a deploy through another one) could read the tags just
+// before a new deploy tag is created and write its older deployments.json after
+// the newer one.
+class ServiceLock {
+ public:
+  ServiceLock(absl::Mutex* mutex, const std::string& soa_dir, const std::string& service)
+      : in_process_(mutex),
+        across_processes_(config::CheckName("service", service).ok() ? absl::StrCat(soa_dir, "/", service)
+                                                                     : std::string()) {}
+
+ private:
+  absl::MutexLock in_process_;
+  DirectoryLock across_processes_;
+};
 
 }  // namespace
 
@@ -56,8 +71,7 @@ absl::Mutex& Generator::ServiceMutex(const std::string& service) {
 
 absl::StatusOr<config::ServiceConfig> Generator::LoadValid(const std::string& service) {
   std::vector<config::Problem> problems;
-  absl::StatusOr<config::ServiceConfig> loaded =
-      config::SoaDir(options_.soa_dir).LoadService(service, &problems);
+  absl::StatusOr<config::ServiceConfig> loaded = config::SoaDir(options_.soa_dir).LoadService(service, &problems);
   if (!loaded.ok()) return loaded.status();
   // An instance with a bad key does not stop the others: the deployer and the
   // scheduler bridge leave that instance as it runs. A file that cannot be
@@ -69,9 +83,9 @@ absl::StatusOr<config::ServiceConfig> Generator::LoadValid(const std::string& se
     }
   }
   if (!lines.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the soa-configs of ", service, " have errors (paasta validate -s ", service,
-        "):\n", absl::StrJoin(lines, "\n")));
+    return absl::FailedPreconditionError(absl::StrCat("the soa-configs of ", service,
+                                                      " have errors (paasta validate -s ", service, "):\n",
+                                                      absl::StrJoin(lines, "\n")));
   }
   return loaded;
 }
@@ -79,7 +93,7 @@ absl::StatusOr<config::ServiceConfig> Generator::LoadValid(const std::string& se
 GenerationResult Generator::GenerateService(const std::string& service) {
   GenerationResult result;
   {
-    absl::MutexLock lock(&ServiceMutex(service));
+    ServiceLock lock(&ServiceMutex(service), options_.soa_dir, service);
     result = GenerateLocked(service);
   }
   if (result.changed && on_changed_) on_changed_(service);
@@ -96,8 +110,8 @@ GenerationResult Generator::GenerateLocked(const std::string& service) {
   }
   absl::StatusOr<std::vector<git::Ref>> refs = git::ListTags(config->git_url);
   if (!refs.ok()) {
-    result.error = absl::StrCat("cannot read the tags of ", service, " from ", config->git_url,
-                                ": ", refs.status().message());
+    result.error =
+        absl::StrCat("cannot read the tags of ", service, " from ", config->git_url, ": ", refs.status().message());
     return result;
   }
   result.refs_read = static_cast<int>(refs->size());
@@ -107,8 +121,7 @@ GenerationResult Generator::GenerateLocked(const std::string& service) {
     return result;  // unchanged: the file (and its mtime) stays as it is
   }
   if (absl::Status written = WriteFileAtomically(path, text); !written.ok()) {
-    result.error = absl::StrCat("cannot write deployments.json of ", service, ": ",
-                                written.message());
+    result.error = absl::StrCat("cannot write deployments.json of ", service, ": ", written.message());
     return result;
   }
   result.changed = true;
@@ -117,31 +130,26 @@ GenerationResult Generator::GenerateLocked(const std::string& service) {
 }
 
 absl::StatusOr<std::vector<GenerationResult>> Generator::GenerateAll() {
-  absl::StatusOr<std::vector<std::string>> services =
-      config::SoaDir(options_.soa_dir).ListPaastaServices();
+  absl::StatusOr<std::vector<std::string>> services = config::SoaDir(options_.soa_dir).ListPaastaServices();
   if (!services.ok()) return services.status();
   std::vector<GenerationResult> results;
   for (const std::string& service : *services) results.push_back(GenerateService(service));
   return results;
 }
 
-absl::StatusOr<WrittenTag> Generator::MarkForDeployment(const std::string& service,
-                                                        const std::string& deploy_group,
-                                                        const std::string& commit,
-                                                        const std::string& requested_by) {
+absl::StatusOr<WrittenTag> Generator::MarkForDeployment(const std::string& service, const std::string& deploy_group,
+                                                        const std::string& commit, const std::string& requested_by) {
   if (absl::Status name = config::CheckName("service", service); !name.ok()) return name;
   if (absl::Status group = CheckDeployGroup(deploy_group); !group.ok()) return group;
   WrittenTag written;
   {
-    absl::MutexLock lock(&ServiceMutex(service));
+    ServiceLock lock(&ServiceMutex(service), options_.soa_dir, service);
     absl::StatusOr<config::ServiceConfig> config = LoadValid(service);
     if (!config.ok()) return config.status();
-    absl::StatusOr<std::string> sha =
-        git::ResolveCommit(config->git_url, commit, options_.git_cache_dir);
+    absl::StatusOr<std::string> sha = git::ResolveCommit(config->git_url, commit, options_.git_cache_dir);
     if (!sha.ok()) return sha.status();
-    absl::StatusOr<std::string> tag = CreateTagAt(
-        config->git_url, *sha, options_.git_cache_dir, options_.now(),
-        [&](absl::Time time) { return DeployTagName(deploy_group, time); });
+    absl::StatusOr<std::string> tag = CreateTagAt(config->git_url, *sha, options_.git_cache_dir, options_.now(),
+                                                  [&](absl::Time time) { return DeployTagName(deploy_group, time); });
     if (!tag.ok()) return tag.status();
     written.tag = *tag;
     written.sha = *sha;
@@ -149,25 +157,26 @@ absl::StatusOr<WrittenTag> Generator::MarkForDeployment(const std::string& servi
     for (const auto& instance : config->marathon) used |= instance.deploy_group == deploy_group;
     for (const auto& instance : config->chronos) used |= instance.deploy_group == deploy_group;
     for (const auto& instance : config->adhoc) used |= instance.deploy_group == deploy_group;
-    spdlog::info("marked {} for deployment in deploy group {} of {} (tag {}) for {}", *sha,
-                 deploy_group, service, *tag, requested_by.empty() ? "an unnamed caller" : requested_by);
+    spdlog::info("marked {} for deployment in deploy group {} of {} (tag {}) for {}", *sha, deploy_group, service, *tag,
+                 requested_by.empty() ? "an unnamed caller" : requested_by);
     if (!used) {
-      spdlog::warn("no instance of {} uses deploy group {}: the tag changes nothing yet", service,
-                   deploy_group);
+      spdlog::warn("no instance of {} uses deploy group {}: the tag changes nothing yet", service, deploy_group);
     }
   }
   GenerateService(service);
   return written;
 }
 
-absl::StatusOr<std::vector<WrittenTag>> Generator::SetDesiredState(
-    const std::string& service, const std::vector<std::string>& instances,
-    const std::vector<std::string>& clusters, StateChange change, const std::string& requested_by) {
+absl::StatusOr<std::vector<WrittenTag>> Generator::SetDesiredState(const std::string& service,
+                                                                   const std::vector<std::string>& instances,
+                                                                   const std::vector<std::string>& clusters,
+                                                                   StateChange change,
+                                                                   const std::string& requested_by) {
   if (absl::Status name = config::CheckName("service", service); !name.ok()) return name;
   if (clusters.empty()) return absl::InvalidArgumentError("give at least one cluster (-c)");
   std::vector<WrittenTag> written;
   {
-    absl::MutexLock lock(&ServiceMutex(service));
+    ServiceLock lock(&ServiceMutex(service), options_.soa_dir, service);
     absl::StatusOr<config::ServiceConfig> config = LoadValid(service);
     if (!config.ok()) return config.status();
 
@@ -175,9 +184,12 @@ absl::StatusOr<std::vector<WrittenTag>> Generator::SetDesiredState(
     std::vector<const config::InstanceConfig*> targets;
     for (const std::string& cluster : clusters) {
       std::vector<const config::InstanceConfig*> in_cluster;
-      for (const auto& i : config->marathon) if (i.cluster == cluster) in_cluster.push_back(&i);
-      for (const auto& i : config->chronos) if (i.cluster == cluster) in_cluster.push_back(&i);
-      for (const auto& i : config->adhoc) if (i.cluster == cluster) in_cluster.push_back(&i);
+      for (const auto& i : config->marathon)
+        if (i.cluster == cluster) in_cluster.push_back(&i);
+      for (const auto& i : config->chronos)
+        if (i.cluster == cluster) in_cluster.push_back(&i);
+      for (const auto& i : config->adhoc)
+        if (i.cluster == cluster) in_cluster.push_back(&i);
       if (in_cluster.empty()) {
         return absl::NotFoundError(absl::StrCat(service, " has no instances in cluster ", cluster));
       }
@@ -189,8 +201,7 @@ absl::StatusOr<std::vector<WrittenTag>> Generator::SetDesiredState(
         auto it = std::find_if(in_cluster.begin(), in_cluster.end(),
                                [&](const config::InstanceConfig* c) { return c->instance == instance; });
         if (it == in_cluster.end()) {
-          return absl::NotFoundError(
-              absl::StrCat(service, ".", instance, " is not an instance in cluster ", cluster));
+          return absl::NotFoundError(absl::StrCat(service, ".", instance, " is not an instance in cluster ", cluster));
         }
         targets.push_back(*it);
       }
@@ -209,22 +220,20 @@ absl::StatusOr<std::vector<WrittenTag>> Generator::SetDesiredState(
     }
     if (!undeployed.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "No deploy tags found for deploy group", undeployed.size() == 1 ? " " : "s ",
-          absl::StrJoin(undeployed, ", "), " of ", service, ". Has ", service,
-          " been deployed there yet?"));
+          "No deploy tags found for deploy group", undeployed.size() == 1 ? " " : "s ", absl::StrJoin(undeployed, ", "),
+          " of ", service, ". Has ", service, " been deployed there yet?"));
     }
     const config::DesiredState desired =
         change == StateChange::kStop ? config::DesiredState::kStop : config::DesiredState::kStart;
     const absl::Time now = options_.now();
     for (const auto& [target, sha] : with_sha) {
       absl::StatusOr<std::string> tag =
-          CreateTagAt(config->git_url, sha, options_.git_cache_dir, now, [&](absl::Time time) {
-            return ControlTagName(target->branch, time, desired);
-          });
+          CreateTagAt(config->git_url, sha, options_.git_cache_dir, now,
+                      [&](absl::Time time) { return ControlTagName(target->branch, time, desired); });
       if (!tag.ok()) return tag.status();
       written.push_back({target->cluster, target->instance, *tag, sha, target->type});
-      spdlog::info("Issued request to change state of {} (an instance of {}) to '{}' by {}",
-                   target->instance, service, desired == config::DesiredState::kStop ? "stop" : "start",
+      spdlog::info("Issued request to change state of {} (an instance of {}) to '{}' by {}", target->instance, service,
+                   desired == config::DesiredState::kStop ? "stop" : "start",
                    requested_by.empty() ? "an unnamed caller" : requested_by);
     }
   }

@@ -64,9 +64,7 @@ class Generator {
 
   // Called (outside any lock) with the name of every service whose
   // deployments.json changed.
-  void OnChanged(std::function<void(const std::string& service)> callback) {
-    on_changed_ = std::move(callback);
-  }
+  void OnChanged(std::function<void(const std::string& service)> callback) { on_changed_ = std::move(callback); }
 
   // Regenerates one service. Never throws away a good file: on any error
   // (unsafe name, bad soa-configs, unreadable repository) the previous
@@ -80,10 +78,8 @@ class Generator {
   // Tags `commit` (a full or abbreviated sha, or a ref name) for `deploy_group`
   // and regenerates the service. Errors: INVALID_ARGUMENT (names), NOT_FOUND
   // (service, commit), plus the repository's errors.
-  absl::StatusOr<WrittenTag> MarkForDeployment(const std::string& service,
-                                               const std::string& deploy_group,
-                                               const std::string& commit,
-                                               const std::string& requested_by);
+  absl::StatusOr<WrittenTag> MarkForDeployment(const std::string& service, const std::string& deploy_group,
+                                               const std::string& commit, const std::string& requested_by);
 
   // Writes a control tag for each instance (all of the cluster's when
   // `instances` is empty) in each cluster, at its deploy group's current sha,
@@ -93,12 +89,12 @@ class Generator {
   // unless every instance can be.
   absl::StatusOr<std::vector<WrittenTag>> SetDesiredState(const std::string& service,
                                                           const std::vector<std::string>& instances,
-                                                          const std::vector<std::string>& clusters,
-                                                          StateChange change,
+                                                          const std::vector<std::string>& clusters, StateChange change,
                                                           const std::string& requested_by);
 
  private:
-  // The lock serializing work on one service.
+  // The in-process half of the lock serializing work on one service (the other
+  // half locks the service's folder, see ServiceLock in generator.cc).
   absl::Mutex& ServiceMutex(const std::string& service) ABSL_LOCKS_EXCLUDED(mu_);
   // GenerateService with the service's lock held.
   GenerationResult GenerateLocked(const std::string& service);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/config/deployments.h"
 #include "common/file_util.h"
 #include "common/testing/child_process.h"
@@ -35,8 +36,7 @@ class GeneratorTest : public ::testing::Test {
     ::mkdir(soa_.c_str(), 0755);
     ::mkdir((soa_ + "/svc").c_str(), 0755);
     Write("svc/service.yaml", absl::StrCat("git_url: ", repo_, "\n"));
-    Write("svc/marathon-local.yaml",
-          "main: {deploy_group: local.everything}\ncanary: {deploy_group: local.canary}\n");
+    Write("svc/marathon-local.yaml", "main: {deploy_group: local.everything}\ncanary: {deploy_group: local.canary}\n");
     Write("svc/chronos-local.yaml",
           "job:\n  schedule: R/2016-01-01T00:00:00Z/P1D\n  deploy_group: \"{cluster}.everything\"\n");
   }
@@ -183,8 +183,8 @@ TEST_F(GeneratorTest, ErrorsNameServiceAndUrlAndKeepThePreviousFile) {
   // An unreadable git_url.
   Write("svc/service.yaml", absl::StrCat("git_url: ", dir_, "/missing\n"));
   GenerationResult result = generator.GenerateService("svc");
-  EXPECT_EQ(result.error, absl::StrCat("cannot read the tags of svc from ", dir_,
-                                       "/missing: git repository ", dir_, "/missing does not exist"));
+  EXPECT_EQ(result.error, absl::StrCat("cannot read the tags of svc from ", dir_, "/missing: git repository ", dir_,
+                                       "/missing does not exist"));
   EXPECT_EQ(*ReadFile(soa_ + "/svc/deployments.json"), before);
 
   // A corrupt repository.
@@ -192,8 +192,7 @@ TEST_F(GeneratorTest, ErrorsNameServiceAndUrlAndKeepThePreviousFile) {
   ASSERT_TRUE(WriteFileAtomically(repo_ + "/.git/HEAD", "garbage").ok());
   ASSERT_TRUE(WriteFileAtomically(repo_ + "/.git/packed-refs", "garbage\n").ok());
   result = generator.GenerateService("svc");
-  EXPECT_TRUE(absl::StrContains(result.error, "cannot read the tags of svc from " + repo_))
-      << result.error;
+  EXPECT_TRUE(absl::StrContains(result.error, "cannot read the tags of svc from " + repo_)) << result.error;
   EXPECT_EQ(*ReadFile(soa_ + "/svc/deployments.json"), before);
 
   // A config file that cannot be read: nothing is derived from it. (A bad key
@@ -228,6 +227,27 @@ TEST_F(GeneratorTest, TwoGeneratorsRacingNeverLeaveATornFile) {
   }
   done = true;
   for (std::thread& racer : racers) racer.join();
+  EXPECT_EQ(Read().ForBranch("svc", "local.main")->GitSha(), first_);
+}
+
+TEST_F(GeneratorTest, WorkOnAServiceWaitsWhileAnotherProcessHoldsItsFolder) {
+  Generator generator(Options());
+  std::atomic<bool> marked{false};
+  std::thread deploy;
+  {
+    DirectoryLock other_generator(soa_ + "/svc");  // as a second generator process holds it
+    ASSERT_TRUE(other_generator.held());
+    deploy = std::thread([&] {
+      EXPECT_TRUE(generator.MarkForDeployment("svc", "local.everything", first_, "").ok());
+      marked = true;
+    });
+    // An unguarded mark takes about 10 ms: it would be done many times over.
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_FALSE(marked);
+    EXPECT_TRUE(absl::IsNotFound(ReadFile(soa_ + "/svc/deployments.json").status()));
+  }
+  deploy.join();
+  EXPECT_TRUE(marked);
   EXPECT_EQ(Read().ForBranch("svc", "local.main")->GitSha(), first_);
 }
 
