@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "protos/agent.grpc.pb.h"
 #include "protos/smartstack.grpc.pb.h"
+#include "smartstack/haproxy_supervisor.h"
 
 namespace paasta {
 namespace {
@@ -135,11 +136,41 @@ class SmartstackTest : public ::testing::Test {
       seen.insert(response.ok() && response->status_code == 200 && task != std::string::npos
                       ? response->body.substr(task + 5)
                       : "");
+      if (!response.ok()) {
+        last_failure_ = response.status().ToString();
+      } else if (response->status_code != 200) {
+        last_failure_ = absl::StrCat("HTTP ", response->status_code, ": ", response->body);
+      }
     }
+    last_seen_ = seen;
     return seen;
   }
 
+  // What a failed wait saw: the last answers through the proxy, the agent's
+  // tasks, HAProxy's view of each server and the daemons' logs.
+  std::string Diagnosis() {
+    std::string text = "last answers through the proxy:";
+    for (const std::string& task : last_seen_) absl::StrAppend(&text, " [", task, "]");
+    absl::StrAppend(&text, "\nlast failure: ", last_failure_, "\ntasks:");
+    for (const v1::Task& task : Tasks()) {
+      absl::StrAppend(&text, " ", task.id(), " port ", task.ports_size() > 0 ? task.ports(0) : 0, ";");
+    }
+    const std::string config = ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)");
+    std::string socket;
+    for (absl::string_view line : absl::StrSplit(config, '\n')) {
+      line = absl::StripLeadingAsciiWhitespace(line);
+      if (absl::ConsumePrefix(&line, "stats socket ")) socket = std::string(line.substr(0, line.find(' ')));
+    }
+    absl::StrAppend(&text, "\nHAProxy's servers (show servers state):\n",
+                    socket.empty() ? "(no socket)" : smartstack::HaproxyCommand(socket, "show servers state\n"), "\n",
+                    config, "\nhacheck (paasta-drainer):\n", drainer_.process->Output(), "\npaasta-smartstack:\n",
+                    smartstack_.process->Output());
+    return text;
+  }
+
   std::string dir_;
+  std::multiset<std::string> last_seen_;
+  std::string last_failure_ = "(none)";
   int proxy_port_ = 0, hacheck_port_ = 0;
   testing::Daemon agent_, drainer_, smartstack_;
   std::unique_ptr<v1::Agent::Stub> agent_stub_;
@@ -153,7 +184,7 @@ TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
         return seen.count("") == 0 && std::set<std::string>(seen.begin(), seen.end()).size() == 3;
       },
       absl::Seconds(60)))
-      << ReadFile(dir_ + "/haproxy/haproxy.cfg").value_or("(no config)") << smartstack_.process->Output();
+      << Diagnosis();
 
   // Drain one task through hacheck: HAProxy stops sending it requests.
   const std::vector<v1::Task> tasks = Tasks();
@@ -165,7 +196,8 @@ TEST_F(SmartstackTest, RoutesToEveryHealthyTaskAndNotToADrainedOne) {
   down.body = "status=down&reason=Drained+by+Paasta";
   down.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   ASSERT_EQ(HttpFetch(down)->status_code, 200);
-  ASSERT_TRUE(testing::WaitUntil([&] { return Through(12).count(drained.id()) == 0; }, absl::Seconds(30)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return Through(12).count(drained.id()) == 0; }, absl::Seconds(30)))
+      << Diagnosis();
   const std::multiset<std::string> after = Through(30);
   EXPECT_EQ(after.count(drained.id()), 0u);
   EXPECT_EQ(after.count(""), 0u) << "the others take every request";
@@ -202,7 +234,7 @@ TEST_F(SmartstackTest, KilledItsHaproxyServesOnAndIsTakenOverNotDoubled) {
     const std::multiset<std::string> seen = Through(count);
     return seen.count("") == 0 ? std::set<std::string>(seen.begin(), seen.end()).size() : 0u;
   };
-  ASSERT_TRUE(testing::WaitUntil([&] { return distinct(12) == 3; }, absl::Seconds(60)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return distinct(12) == 3; }, absl::Seconds(60))) << Diagnosis();
   const std::string pid_file = dir_ + "/haproxy/haproxy.pid";
   const std::string master = std::string(absl::StripAsciiWhitespace(*ReadFile(pid_file)));
   ASSERT_EQ(HaproxyMasters(), 1);
