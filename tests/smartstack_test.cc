@@ -163,7 +163,8 @@ class SmartstackTest : public ::testing::Test {
     }
     absl::StrAppend(&text, "\nHAProxy's servers (show servers state):\n",
                     socket.empty() ? "(no socket)" : smartstack::HaproxyCommand(socket, "show servers state\n"), "\n",
-                    config, "\nhacheck (paasta-drainer):\n", drainer_.process->Output(), "\npaasta-smartstack:\n",
+                    config, "\nhaproxy.log:\n", ReadFile(dir_ + "/haproxy/haproxy.log").value_or("(none)"),
+                    "\nhacheck (paasta-drainer):\n", drainer_.process->Output(), "\npaasta-smartstack:\n",
                     smartstack_.process->Output());
     return text;
   }
@@ -325,7 +326,11 @@ class BounceTest : public SmartstackTest {
       HttpRequest request;
       request.url = absl::StrCat("http://127.0.0.1:", proxy_port_, "/");
       absl::StatusOr<HttpResponse> response = HttpFetch(request);
-      if (!response.ok() || !absl::StartsWith(response->body, "version=" + version + " ")) return false;
+      if (!response.ok() || !absl::StartsWith(response->body, "version=" + version + " ")) {
+        last_failure_ = response.ok() ? absl::StrCat("HTTP ", response->status_code, ": ", response->body)
+                                      : response.status().ToString();
+        return false;
+      }
       tasks.insert(response->body);
     }
     return seen.count("") == 0 && tasks.size() == 3;
@@ -337,7 +342,9 @@ class BounceTest : public SmartstackTest {
 
 TEST_F(BounceTest, ACrossoverBounceUnderLoadLosesNoRequest) {
   Deploy(v1_);
-  ASSERT_TRUE(testing::WaitUntil([&] { return AllAnswer("v1"); }, absl::Seconds(90))) << deployer_.process->Output();
+  ASSERT_TRUE(testing::WaitUntil([&] { return AllAnswer("v1"); }, absl::Seconds(90)))
+      << Diagnosis() << "\npaasta-deployer:\n"
+      << deployer_.process->Output();
 
   // The load: two clients, each one request after another, for the whole bounce.
   std::atomic<bool> stop{false};
