@@ -97,13 +97,23 @@ HaproxySupervisor::HaproxySupervisor(SupervisorOptions options) : options_(std::
 HaproxySupervisor::~HaproxySupervisor() {
   absl::MutexLock lock(&mu_);
   if (pid_ == 0) return;
-  ::kill(pid_, SIGUSR1);  // soft stop: workers finish their connections
-  for (int i = 0; i < 100; ++i) {
-    if (adopted_ ? !ProcessAlive(pid_) : ::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    absl::SleepFor(absl::Milliseconds(50));
+  // Soft stop: the workers finish their connections. A worker that has only
+  // just started can miss the master's signal (as a starting master misses a
+  // reload), so the signal is repeated every second.
+  bool ended = false;
+  for (int i = 0; i < 100 && !ended; ++i) {
+    if (i % 20 == 0) ::kill(pid_, SIGUSR1);
+    ended = adopted_ ? !ProcessAlive(pid_) : ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+    if (!ended) absl::SleepFor(absl::Milliseconds(50));
   }
-  ::kill(pid_, SIGKILL);
-  if (!adopted_) ::waitpid(pid_, nullptr, 0);
+  if (!ended) {
+    ::kill(pid_, SIGKILL);
+    if (!adopted_) ::waitpid(pid_, nullptr, 0);
+  }
+  // HAProxy leaves its socket files behind (they may be in /tmp).
+  for (const std::string& socket : {options_.stats_socket, options_.master_socket}) {
+    if (!socket.empty()) ::unlink(socket.c_str());
+  }
 }
 
 bool HaproxySupervisor::RunningLocked() {
@@ -115,6 +125,7 @@ bool HaproxySupervisor::RunningLocked() {
     pid_ = 0;
     adopted_ = false;
     running_.clear();
+    loading_.clear();
     return false;
   }
   return true;
@@ -124,20 +135,73 @@ absl::Status HaproxySupervisor::StartLocked() {
   // A supervisor killed with SIGKILL leaves its HAProxy serving (traffic goes
   // on); the next one takes it over rather than start a second one on the
   // same ports with another configuration.
+  const std::string master_cli = options_.master_socket.empty() ? "" : options_.master_socket + ",mode,600";
   if (const pid_t orphan = OrphanMaster(options_.haproxy, options_.dir); orphan != 0) {
     pid_ = orphan;
     adopted_ = true;
+    const std::vector<std::string> args =
+        absl::StrSplit(ReadFile(absl::StrCat("/proc/", pid_, "/cmdline")).value_or(""), '\0');
+    has_master_cli_ = !master_cli.empty() && std::find(args.begin(), args.end(), master_cli) != args.end();
     spdlog::info("haproxy (pid {}) left running by an earlier paasta-smartstack is taken over", pid_);
     return absl::OkStatus();
   }
   // -W: master-worker, in the foreground (the supervisor is its parent).
-  absl::StatusOr<pid_t> pid =
-      Spawn({options_.haproxy, "-W", "-f", options_.dir + "/haproxy.cfg", "-p", options_.dir + "/haproxy.pid"},
-            options_.dir + "/haproxy.log");
+  std::vector<std::string> argv = {
+      options_.haproxy, "-W", "-f", options_.dir + "/haproxy.cfg", "-p", options_.dir + "/haproxy.pid"};
+  if (!master_cli.empty()) {
+    ::unlink(options_.master_socket.c_str());  // a stale one from a master that died
+    argv.insert(argv.end(), {"-S", master_cli});
+  }
+  absl::StatusOr<pid_t> pid = Spawn(argv, options_.dir + "/haproxy.log");
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
+  has_master_cli_ = !master_cli.empty();
   spdlog::info("haproxy started (pid {}) with {}/haproxy.cfg", pid_, options_.dir);
   return absl::OkStatus();
+}
+
+int HaproxySupervisor::MasterReloadsLocked() {
+  // "<pid> master <reloads> [failed: N] <uptime> <version>"; ";quit" ends the
+  // session, which the master CLI otherwise keeps open.
+  for (absl::string_view line : absl::StrSplit(HaproxyCommand(options_.master_socket, "show proc;quit\n"), '\n')) {
+    const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    int reloads = 0;
+    if (fields.size() > 2 && fields[1] == "master" && absl::SimpleAtoi(fields[2], &reloads)) return reloads;
+  }
+  return -1;
+}
+
+void HaproxySupervisor::ReloadLocked() {
+  int before = 0;
+  if (has_master_cli_) {
+    before = MasterReloadsLocked();
+    if (before < 0) return;  // starting, or re-executing for a reload: the next Tick asks again
+  }
+  // The new workers start from the servers' current states.
+  if (!options_.server_state_file.empty() && !options_.stats_socket.empty()) {
+    const std::string states = HaproxyCommand(options_.stats_socket, "show servers state\n");
+    if (!states.empty()) WriteFileAtomically(options_.server_state_file, states).IgnoreError();
+  }
+  ::kill(pid_, SIGUSR2);  // seamless reload
+  ++reloads_;
+  last_reload_ = absl::Now();
+  if (has_master_cli_) {
+    loading_ = wanted_;
+    master_reloads_before_ = before;
+  } else {
+    running_ = wanted_;
+  }
+}
+
+void HaproxySupervisor::ConfirmLocked() {
+  if (loading_.empty() || !RunningLocked()) return;
+  if (MasterReloadsLocked() > master_reloads_before_) {
+    running_ = std::move(loading_);
+    loading_.clear();
+  } else if (absl::Now() - last_reload_ > absl::Seconds(3)) {
+    spdlog::warn("haproxy (pid {}) did not reload within 3 s of the signal; signalling again", pid_);
+    loading_.clear();
+  }
 }
 
 absl::Status HaproxySupervisor::ApplyLocked() {
@@ -147,24 +211,23 @@ absl::Status HaproxySupervisor::ApplyLocked() {
   if (!was_running) {
     if (absl::Status started = StartLocked(); !started.ok()) return started;
   }
-  // Started now: it read the file; running (or taken over): it reloads it.
+  // Started now: it reads the file. Running (or taken over): it reloads it.
   if (was_running || adopted_) {
-    // The new workers start from the servers' current states.
-    if (!options_.server_state_file.empty() && !options_.stats_socket.empty()) {
-      const std::string states = HaproxyCommand(options_.stats_socket, "show servers state\n");
-      if (!states.empty()) WriteFileAtomically(options_.server_state_file, states).IgnoreError();
-    }
-    ::kill(pid_, SIGUSR2);  // seamless reload
-    ++reloads_;
+    ReloadLocked();
+  } else {
+    running_ = wanted_;
+    loading_.clear();
+    last_reload_ = absl::Now();
   }
-  running_ = wanted_;
-  last_reload_ = absl::Now();
   return absl::OkStatus();
 }
 
+bool HaproxySupervisor::UpToDateLocked() { return RunningLocked() && (running_ == wanted_ || loading_ == wanted_); }
+
 absl::Status HaproxySupervisor::Apply(const std::string& config) {
   absl::MutexLock lock(&mu_);
-  if (config == wanted_ && running_ == wanted_ && RunningLocked()) return absl::OkStatus();
+  ConfirmLocked();
+  if (config == wanted_ && UpToDateLocked()) return absl::OkStatus();
   // The same configuration waiting for its (rate-limited) reload was checked
   // already: the discovery pass hands it over every interval.
   if (config == wanted_) {
@@ -197,9 +260,9 @@ absl::Status HaproxySupervisor::Apply(const std::string& config) {
 void HaproxySupervisor::Tick() {
   absl::MutexLock lock(&mu_);
   if (wanted_.empty()) return;
-  const bool running = RunningLocked();
-  if (running && running_ == wanted_) return;
-  if (running && absl::Now() - last_reload_ < options_.min_reload_interval) return;
+  ConfirmLocked();
+  if (UpToDateLocked()) return;
+  if (RunningLocked() && absl::Now() - last_reload_ < options_.min_reload_interval) return;
   if (absl::Status applied = ApplyLocked(); !applied.ok()) {
     spdlog::error("cannot apply the haproxy configuration: {}", std::string(applied.message()));
   }

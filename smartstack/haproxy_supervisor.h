@@ -9,6 +9,13 @@
 //   over the listening sockets (`expose-fd listeners` on the stats socket) while
 //   the old workers finish their connections. So no connection is refused and
 //   no request in flight is lost.
+// - A reload is only signalled once the master answers on its CLI socket (-S),
+//   and it counts as done only when the master's reload counter moves. A
+//   master that is still starting dies of a SIGUSR2 that comes before its
+//   handler, or ignores one that comes a little later, and would then serve its
+//   first configuration for good (measured with HAProxy 2.6 on a loaded
+//   machine: dead under ~100 ms after start, signal lost up to ~160 ms). A
+//   reload not seen within 3 s is signalled again.
 // - Reloads are rate-limited (at most one per min_reload_interval; a change
 //   that comes sooner is applied by the next Apply or Tick after it).
 // - If HAProxy exits, the next Tick starts it again.
@@ -41,6 +48,9 @@ struct SupervisorOptions {
   // from: before a reload the states are saved there (`show servers state`).
   std::string stats_socket;
   std::string server_state_file;
+  // The master's CLI socket (-S): reloads wait for it and are confirmed on it.
+  // Empty: reloads are signalled blindly (tests of other parts).
+  std::string master_socket;
 };
 
 // Sends `command` to HAProxy's admin socket; its answer ("" when the socket
@@ -70,15 +80,30 @@ class HaproxySupervisor {
  private:
   absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Signals a reload of `wanted_` once the master can take it.
+  void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks a signalled reload done when the master counted it; forgets one not
+  // seen in time, so that the next Tick signals it again.
+  void ConfirmLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The master's reload counter from its CLI; -1 when it does not answer.
+  int MasterReloadsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RunningLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Running, with the wanted configuration loaded or being loaded.
+  bool UpToDateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SupervisorOptions options_;
   absl::Mutex mu_;
   pid_t pid_ ABSL_GUARDED_BY(mu_) = 0;
   // pid_ was started by an earlier supervisor (not our child: watched through /proc).
   bool adopted_ ABSL_GUARDED_BY(mu_) = false;
-  // What runs, and what should run.
+  // pid_ serves its CLI on options_.master_socket (false for a master an
+  // earlier version started without one: its reloads are signalled blindly).
+  bool has_master_cli_ ABSL_GUARDED_BY(mu_) = false;
+  // What runs, what a signalled reload is loading ("" when none is pending)
+  // with the master's reload count before it, and what should run.
   std::string running_ ABSL_GUARDED_BY(mu_);
+  std::string loading_ ABSL_GUARDED_BY(mu_);
+  int master_reloads_before_ ABSL_GUARDED_BY(mu_) = 0;
   std::string wanted_ ABSL_GUARDED_BY(mu_);
   absl::Time last_reload_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::string last_rejection_ ABSL_GUARDED_BY(mu_);
