@@ -197,15 +197,17 @@ absl::Status Engine::Load() {
   int adopted = 0, dropped = 0;
   for (TaskRecord& record : contents->tasks) {
     const std::string id = record.task().id();
-    // A task stored as staging may have been launched just before a crash:
-    // its shim writes the pids into the task's own sandbox before the task
-    // execs. With them it started (it may even have ended already: the next
-    // probe reads its exit status), and runs on or ends as any adopted task.
-    // Without them it never started.
+    // A task stored as staging may have been launched just before a crash,
+    // and its shim may still be starting: the shim claims the start by
+    // writing the pids into the task's own sandbox before the task execs.
+    // Claimed: it started (it may even have ended already: the next probe
+    // reads its exit status), and runs on or ends as any adopted task. Not
+    // claimed: the launch is cancelled here for good, so a shim that gets
+    // there later does not run it, and it never started.
     if (record.task_pid() == 0) {
-      absl::StatusOr<std::string> pids = ReadFile(record.task().sandbox_dir() + "/pids");
+      const std::optional<std::string> pids = ClaimedOrCancel(record.task().sandbox_dir());
       const std::vector<std::string> parts =
-          pids.ok() ? absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ') : std::vector<std::string>{};
+          pids.has_value() ? absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ') : std::vector<std::string>{};
       int shim = 0, pid = 0;
       uint64_t ticks = 0;
       if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid) &&

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,19 +36,30 @@ uint64_t ProcessStartTicks(int pid) {
   // fields are counted from the last ')'.
   const size_t close = stat->rfind(')');
   if (close == std::string::npos) return 0;
-  const std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(*stat).substr(close + 2), ' ');
+  const std::vector<absl::string_view> fields = absl::StrSplit(absl::string_view(*stat).substr(close + 2), ' ');
   // fields[0] is the state (field 3); starttime is field 22, fields[19].
   if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;
   uint64_t ticks = 0;
   return absl::SimpleAtoi(fields[19], &ticks) ? ticks : 0;
 }
 
+namespace {
+
+// Reads the task's pid and start time from the shim's pids file text
+// ("<shim pid> <task pid> <task start ticks>").
+bool ReadTaskPids(absl::string_view text, ProcessHandle* handle) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(absl::StripAsciiWhitespace(text), ' ');
+  return parts.size() == 3 && absl::SimpleAtoi(parts[1], &handle->task_pid) &&
+         absl::SimpleAtoi(parts[2], &handle->task_start_ticks);
+}
+
+}  // namespace
+
 absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("nothing to run: empty command");
   if (::mkdir(spec.sandbox_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InternalError(absl::StrCat("cannot create the sandbox ", spec.sandbox_dir, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create the sandbox ", spec.sandbox_dir, ": ", std::strerror(errno)));
   }
   ProcessHandle handle;
   handle.task_id = spec.task_id;
@@ -104,22 +116,19 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     absl::StatusOr<std::string> pids = ReadFile(pids_file);
-    if (pids.ok()) {
-      const std::vector<absl::string_view> parts =
-          absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ');
-      if (parts.size() == 3 && absl::SimpleAtoi(parts[1], &handle.task_pid) &&
-          absl::SimpleAtoi(parts[2], &handle.task_start_ticks)) {
-        return handle;
-      }
-    }
+    if (pids.ok() && ReadTaskPids(*pids, &handle)) return handle;
     int status = 0;
     if (::waitpid(shim, &status, WNOHANG) == shim) {
       RemoveTaskCgroup(handle.cgroup);
       const absl::StatusOr<std::string> log = ReadFile(shim_log);
-      return absl::InternalError(absl::StrCat("the task shim ", shim_path_, " failed",
-                                              log.ok() && !log->empty() ? ": " + *log : ""));
+      return absl::InternalError(
+          absl::StrCat("the task shim ", shim_path_, " failed", log.ok() && !log->empty() ? ": " + *log : ""));
     }
     absl::SleepFor(absl::Milliseconds(2));
+  }
+  // Given up: unless the shim claimed the start meanwhile, it never will.
+  if (std::optional<std::string> pids = ClaimedOrCancel(spec.sandbox_dir); pids && ReadTaskPids(*pids, &handle)) {
+    return handle;
   }
   ::kill(shim, SIGKILL);
   ReapIfChild(shim);
@@ -127,13 +136,28 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   return absl::DeadlineExceededError(absl::StrCat("the task shim did not start ", spec.task_id));
 }
 
+std::optional<std::string> ClaimedOrCancel(const std::string& sandbox_dir) {
+  const std::string path = sandbox_dir + "/pids";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    static constexpr char kCancelled[] = "cancelled\n";
+    if (::write(fd, kCancelled, sizeof(kCancelled) - 1) < 0) {
+    }  // the file's existence is the cancellation; its text is for people
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (errno != EEXIST) return std::nullopt;  // no sandbox: no shim can claim it either
+  absl::StatusOr<std::string> pids = ReadFile(path);
+  if (!pids.ok() || absl::StartsWith(*pids, "cancelled")) return std::nullopt;
+  return *pids;
+}
+
 ProcessStatus ProcessRuntime::Probe(const ProcessHandle& handle) {
   ReapIfChild(handle.shim_pid);
   ProcessStatus status;
   absl::StatusOr<std::string> exit = ReadFile(handle.sandbox_dir + "/exit_status");
   if (exit.ok()) {
-    const std::vector<absl::string_view> parts =
-        absl::StrSplit(absl::StripAsciiWhitespace(*exit), ' ');
+    const std::vector<absl::string_view> parts = absl::StrSplit(absl::StripAsciiWhitespace(*exit), ' ');
     int value = 0;
     if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &value)) {
       status.state = ProcessStatus::State::kExited;
@@ -144,16 +168,13 @@ ProcessStatus ProcessRuntime::Probe(const ProcessHandle& handle) {
                                       status.oom_killed ? ": out of memory" : "");
       } else {
         status.exit_code = value;
-        status.message = absl::StrCat("exited with status ", value,
-                                      status.oom_killed ? " (out of memory)" : "");
+        status.message = absl::StrCat("exited with status ", value, status.oom_killed ? " (out of memory)" : "");
       }
       return status;
     }
   }
-  const bool task_alive = handle.task_start_ticks != 0 &&
-                          ProcessStartTicks(handle.task_pid) == handle.task_start_ticks;
-  const bool shim_alive = handle.shim_start_ticks != 0 &&
-                          ProcessStartTicks(handle.shim_pid) == handle.shim_start_ticks;
+  const bool task_alive = handle.task_start_ticks != 0 && ProcessStartTicks(handle.task_pid) == handle.task_start_ticks;
+  const bool shim_alive = handle.shim_start_ticks != 0 && ProcessStartTicks(handle.shim_pid) == handle.shim_start_ticks;
   if (task_alive || shim_alive) {
     status.state = ProcessStatus::State::kRunning;
     return status;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,14 @@ struct ProcessStatus {
 // The start time of `pid` in clock ticks since boot (field 22 of
 // /proc/<pid>/stat), or 0 if it does not exist or is a zombie.
 uint64_t ProcessStartTicks(int pid);
+
+// Settles a launch whose shim may still be starting, after the agent restarted
+// or gave up waiting: either the shim has claimed the start (its pids file
+// exists) and the file's text ("<shim pid> <task pid> <task start ticks>") is
+// returned, or the launch is cancelled for good here (the pids file is created
+// saying "cancelled"; a shim that gets there later exits without running the
+// task) and nullopt is returned. So a task is never started twice.
+std::optional<std::string> ClaimedOrCancel(const std::string& sandbox_dir);
 
 class ProcessRuntime {
  public:

@@ -2,6 +2,7 @@
 #include "agent/process_runtime.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <climits>
@@ -124,14 +125,12 @@ TEST_F(ProcessRuntimeTest, AProgramThatCannotRunExits127SayingWhy) {
   ASSERT_TRUE(handle.ok());
   const ProcessStatus status = WaitUntilEnded(runtime_, *handle);
   EXPECT_EQ(status.exit_code, 127);
-  EXPECT_TRUE(absl::StrContains(*ReadFile(handle->sandbox_dir + "/stderr"),
-                                "cannot run /nonexistent/program"));
+  EXPECT_TRUE(absl::StrContains(*ReadFile(handle->sandbox_dir + "/stderr"), "cannot run /nonexistent/program"));
 }
 
 TEST_F(ProcessRuntimeTest, TheMemoryLimitKillsATaskThatExceedsIt) {
   if (cgroups_.mode == CgroupSupport::Mode::kNone) {
-    GTEST_SKIP() << "this host offers no cgroups (" << cgroups_.reason
-                 << "): tasks run without limits and say so";
+    GTEST_SKIP() << "this host offers no cgroups (" << cgroups_.reason << "): tasks run without limits and say so";
   }
   ProcessSpec spec = Spec("t5", "");
   spec.limits.mem_mb = 64;
@@ -172,6 +171,39 @@ TEST_F(ProcessRuntimeTest, KillingTheCgroupLeavesNoDescendant) {
   WaitUntilEnded(runtime_, *handle);
   for (int i = 0; i < 100 && !CgroupPids(handle->cgroup).empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_TRUE(CgroupPids(handle->cgroup).empty());
+  runtime_.Release(*handle);
+}
+
+// A restarted agent that finds a staging task without pids cancels its launch;
+// the task's shim, still starting, gets there later and must not run it (the
+// agent launches a new task instead: otherwise the run would happen twice).
+TEST_F(ProcessRuntimeTest, AShimThatComesAfterACancellationNeverRunsTheTask) {
+  ASSERT_FALSE(ShimPath().empty());
+  const std::string sandbox = root_ + "/late-shim";
+  ASSERT_TRUE(MakeDirs(sandbox).ok());
+  EXPECT_FALSE(ClaimedOrCancel(sandbox).has_value()) << "no shim claimed the start: cancelled";
+  EXPECT_TRUE(absl::StartsWith(*ReadFile(sandbox + "/pids"), "cancelled"));
+
+  const std::string ran = root_ + "/late-shim-ran";
+  auto shim = testing::ChildProcess::Start(
+      {ShimPath(), "--sandbox=" + sandbox, "--", "/bin/sh", "-c", "echo ran > " + ran}, root_ + "/late-shim.log");
+  ASSERT_TRUE(shim.ok()) << shim.status();
+  absl::StatusOr<int> status = (*shim)->Wait(absl::Seconds(10));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 125) << *status;
+  EXPECT_TRUE(absl::IsNotFound(ReadFile(ran).status())) << "the cancelled task ran";
+  EXPECT_TRUE(absl::StrContains(*ReadFile(sandbox + "/stderr"), "cancelled this launch"));
+  EXPECT_FALSE(ClaimedOrCancel(sandbox).has_value()) << "cancelled for good";
+}
+
+TEST_F(ProcessRuntimeTest, AStartTheShimClaimedIsReadBackNotCancelled) {
+  ASSERT_FALSE(ShimPath().empty());
+  auto handle = runtime_.Launch(Spec("t6", "exit 0"));
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  WaitUntilEnded(runtime_, *handle);
+  const std::optional<std::string> pids = ClaimedOrCancel(handle->sandbox_dir);
+  ASSERT_TRUE(pids.has_value());
+  EXPECT_TRUE(absl::StrContains(*pids, absl::StrCat(" ", handle->task_pid, " "))) << *pids;
   runtime_.Release(*handle);
 }
 

@@ -13,6 +13,13 @@
 // <sandbox>/exit_status ("exited <code>" or "signaled <signal>"), both
 // atomically, so the agent can read them even after a restart.
 //
+// The pids file is also the claim to start: it is linked into place only if
+// it does not exist. An agent that restarted (or gave up waiting) before the
+// shim got there creates it first, saying "cancelled", and launches the task
+// anew; this shim then exits 125 and the task never runs. The task is let go
+// only by a byte the shim writes after its claim, so a shim killed before then
+// leaves no task running either.
+//
 // The agent stops a task by signalling its process group (the task pid).
 #include <fcntl.h>
 #include <signal.h>
@@ -57,6 +64,20 @@ unsigned long long StartTicks(pid_t pid) {
     if (position != std::string::npos) ++position;
   }
   return position == std::string::npos ? 0 : std::strtoull(stat.c_str() + position, nullptr, 10);
+}
+
+// Links `content` into place at `path` unless `path` exists: true when this
+// claimed it.
+bool Claim(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".claim";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ::fsync(fd);
+  ::close(fd);
+  const bool claimed = written && ::link(temp.c_str(), path.c_str()) == 0;
+  ::unlink(temp.c_str());
+  return claimed;
 }
 
 void Fail(int fd, const std::string& message, int code) {
@@ -106,8 +127,7 @@ int main(int argc, char** argv) {
   const int out = ::open((sandbox + "/stdout").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int err = ::open((sandbox + "/stderr").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0 || err < 0) {
-    std::fprintf(stderr, "paasta-task-shim: cannot open the sandbox %s: %s\n", sandbox.c_str(),
-                 std::strerror(errno));
+    std::fprintf(stderr, "paasta-task-shim: cannot open the sandbox %s: %s\n", sandbox.c_str(), std::strerror(errno));
     return 2;
   }
 
@@ -120,9 +140,11 @@ int main(int argc, char** argv) {
   if (child == 0) {
     ::close(gate[1]);
     char go = 0;
-    while (::read(gate[0], &go, 1) < 0 && errno == EINTR) {
+    ssize_t got = 0;
+    while ((got = ::read(gate[0], &go, 1)) < 0 && errno == EINTR) {
     }
     ::close(gate[0]);
+    if (got != 1 || go != 'g') _exit(125);  // the shim did not claim the start: never run
     ::setpgid(0, 0);
     for (const std::string& procs : cgroup_procs) {
       const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
@@ -148,8 +170,16 @@ int main(int argc, char** argv) {
   }
 
   ::close(gate[0]);
-  WriteAtomically(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + " " +
-                                         std::to_string(StartTicks(child)) + "\n");
+  if (!Claim(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + " " +
+                                    std::to_string(StartTicks(child)) + "\n")) {
+    ::close(gate[1]);  // the child exits without running the task
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    Fail(err, "the agent cancelled this launch before the task started (see " + sandbox + "/pids)", 125);
+  }
+  const char go = 'g';
+  if (::write(gate[1], &go, 1) != 1) {
+  }
   ::close(gate[1]);  // the child goes on
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
