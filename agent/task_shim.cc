@@ -35,14 +35,19 @@
 
 namespace {
 
-bool WriteAtomically(const std::string& path, const std::string& content) {
-  const std::string temp = path + ".tmp";
+// Writes `content` to `temp` and flushes it to disk; true when all of it is.
+bool WriteDurably(const std::string& temp, const std::string& content) {
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   ::fsync(fd);
   ::close(fd);
-  return written && ::rename(temp.c_str(), path.c_str()) == 0;
+  return written;
+}
+
+bool WriteAtomically(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".tmp";
+  return WriteDurably(temp, content) && ::rename(temp.c_str(), path.c_str()) == 0;
 }
 
 // Field 22 of /proc/<pid>/stat (the start time in clock ticks), 0 if unknown.
@@ -70,12 +75,7 @@ unsigned long long StartTicks(pid_t pid) {
 // claimed it.
 bool Claim(const std::string& path, const std::string& content) {
   const std::string temp = path + ".claim";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-  ::fsync(fd);
-  ::close(fd);
-  const bool claimed = written && ::link(temp.c_str(), path.c_str()) == 0;
+  const bool claimed = WriteDurably(temp, content) && ::link(temp.c_str(), path.c_str()) == 0;
   ::unlink(temp.c_str());
   return claimed;
 }
