@@ -34,6 +34,9 @@ Setup& Fixture() {
     const char* tmp = std::getenv("TMPDIR");
     std::string root = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/paasta-bench-gen.XXXXXX");
     if (::mkdtemp(root.data()) == nullptr) std::abort();
+    // The generated tree (tens of MB) goes when the benchmark ends.
+    static const std::string* const removed_at_exit = new std::string(root);
+    std::atexit([] { paasta::RemoveTree(*removed_at_exit).IgnoreError(); });
     s->repo = root + "/repo";
     s->soa = root + "/soa";
     paasta::testing::InitRepo(s->repo);
@@ -52,16 +55,13 @@ Setup& Fixture() {
     for (int i = 0; i < kInstances; ++i) {
       for (int t = 0; t < kTagsPerInstance; ++t) {
         const absl::Time at = start + absl::Minutes(t);
-        if (!paasta::git::CreateTag(s->repo,
-                                    paasta::generator::DeployTagName(absl::StrCat("local.g", i), at),
-                                    sha, "")
+        if (!paasta::git::CreateTag(s->repo, paasta::generator::DeployTagName(absl::StrCat("local.g", i), at), sha, "")
                  .ok() ||
-            !paasta::git::CreateTag(
-                 s->repo,
-                 paasta::generator::ControlTagName(absl::StrCat("local.i", i), at,
-                                                   t % 2 ? paasta::config::DesiredState::kStop
-                                                         : paasta::config::DesiredState::kStart),
-                 sha, "")
+            !paasta::git::CreateTag(s->repo,
+                                    paasta::generator::ControlTagName(absl::StrCat("local.i", i), at,
+                                                                      t % 2 ? paasta::config::DesiredState::kStop
+                                                                            : paasta::config::DesiredState::kStart),
+                                    sha, "")
                  .ok()) {
           std::abort();
         }

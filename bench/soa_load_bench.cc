@@ -24,6 +24,9 @@ std::string Generate() {
   const char* tmp = std::getenv("TMPDIR");
   std::string root = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/paasta-bench-soa.XXXXXX");
   if (::mkdtemp(root.data()) == nullptr) std::abort();
+  // The generated tree (tens of MB) goes when the benchmark ends.
+  static const std::string* const removed_at_exit = new std::string(root);
+  std::atexit([] { paasta::RemoveTree(*removed_at_exit).IgnoreError(); });
   for (int s = 0; s < kServices; ++s) {
     const std::string service = absl::StrCat("service_", s);
     const std::string dir = absl::StrCat(root, "/", service);
@@ -31,24 +34,22 @@ std::string Generate() {
     auto write = [&](const std::string& name, const std::string& text) {
       if (!paasta::WriteFileAtomically(absl::StrCat(dir, "/", name), text).ok()) std::abort();
     };
-    write("service.yaml", absl::StrCat("description: generated service ", s,
-                                       "\ngit_url: /srv/git/", service, "\ncpus: 0.5\n"));
+    write("service.yaml",
+          absl::StrCat("description: generated service ", s, "\ngit_url: /srv/git/", service, "\ncpus: 0.5\n"));
     write("monitoring.yaml", "team: bench\nrunbook: y/bench\n");
-    write("smartstack.yaml", absl::StrCat("main:\n  proxy_port: ", 20000 + s,
-                                          "\n  mode: http\n  healthcheck_uri: /status\n"));
+    write("smartstack.yaml",
+          absl::StrCat("main:\n  proxy_port: ", 20000 + s, "\n  mode: http\n  healthcheck_uri: /status\n"));
     std::string marathon;
     for (int i = 0; i < 6; ++i) {
-      absl::StrAppend(&marathon, i == 0 ? "main" : absl::StrCat("worker", i), ":\n",
-                      "  instances: ", 1 + i % 3, "\n  mem: 256\n  cmd: ./run --port $PORT\n",
-                      "  env: {MODE: production, SHARD: \"", i, "\"}\n",
-                      i == 0 ? "" : "  healthcheck_mode: tcp\n",
-                      "  deploy_group: \"{cluster}.everything\"\n");
+      absl::StrAppend(&marathon, i == 0 ? "main" : absl::StrCat("worker", i), ":\n", "  instances: ", 1 + i % 3,
+                      "\n  mem: 256\n  cmd: ./run --port $PORT\n", "  env: {MODE: production, SHARD: \"", i, "\"}\n",
+                      i == 0 ? "" : "  healthcheck_mode: tcp\n", "  deploy_group: \"{cluster}.everything\"\n");
     }
     write("marathon-prod.yaml", marathon);
-    write("chronos-prod.yaml",
-          absl::StrCat("nightly:\n  schedule: R/2016-01-01T00:00:00Z/P1D\n"
-                       "  cmd: ./nightly --date %(shortdate-1)s\n"
-                       "report:\n  parents: [", service, ".nightly]\n  cmd: ./report\n"));
+    write("chronos-prod.yaml", absl::StrCat("nightly:\n  schedule: R/2016-01-01T00:00:00Z/P1D\n"
+                                            "  cmd: ./nightly --date %(shortdate-1)s\n"
+                                            "report:\n  parents: [",
+                                            service, ".nightly]\n  cmd: ./report\n"));
     write("adhoc-prod.yaml", "interactive: {cpus: 1}\nmigrate: {cmd: ./migrate}\n");
   }
   return root;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,12 @@ const std::string& ScratchDir() {
   static const std::string* dir = [] {
     const char* tmp = std::getenv("TEST_TMPDIR");
     auto* path = new std::string(absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/paasta-fuzz-", ::getpid()));
+    // libFuzzer ends with exit(): the folder goes with the process.
+    static const std::string* const removed_at_exit = path;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(*removed_at_exit, ignored);
+    });
     return path;
   }();
   std::error_code ignored;
