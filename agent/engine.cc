@@ -205,17 +205,11 @@ absl::Status Engine::Load() {
     // claimed: the launch is cancelled here for good, so a shim that gets
     // there later does not run it, and it never started.
     if (record.task_pid() == 0) {
-      const std::optional<std::string> pids = ClaimedOrCancel(record.task().sandbox_dir());
-      const std::vector<std::string> parts =
-          pids.has_value() ? absl::StrSplit(absl::StripAsciiWhitespace(*pids), ' ') : std::vector<std::string>{};
-      int shim = 0, pid = 0;
-      uint64_t ticks = 0;
-      if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &shim) && absl::SimpleAtoi(parts[1], &pid) &&
-          absl::SimpleAtoi(parts[2], &ticks)) {
-        record.set_shim_pid(shim);
-        record.set_shim_start_ticks(ProcessStartTicks(shim));
-        record.set_task_pid(pid);
-        record.set_task_start_ticks(ticks);
+      if (const std::optional<ShimPids> pids = ClaimedOrCancel(record.task().sandbox_dir()); pids.has_value()) {
+        record.set_shim_pid(pids->shim_pid);
+        record.set_shim_start_ticks(ProcessStartTicks(pids->shim_pid));
+        record.set_task_pid(pids->task_pid);
+        record.set_task_start_ticks(pids->task_start_ticks);
         record.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
       } else {
         // A run it was launched for gets a new task (the supervisor's next

@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -43,17 +42,15 @@ uint64_t ProcessStartTicks(int pid) {
   return absl::SimpleAtoi(fields[19], &ticks) ? ticks : 0;
 }
 
-namespace {
-
-// Reads the task's pid and start time from the shim's pids file text
-// ("<shim pid> <task pid> <task start ticks>").
-bool ReadTaskPids(absl::string_view text, ProcessHandle* handle) {
+std::optional<ShimPids> ParseShimPids(const std::string& text) {
   const std::vector<absl::string_view> parts = absl::StrSplit(absl::StripAsciiWhitespace(text), ' ');
-  return parts.size() == 3 && absl::SimpleAtoi(parts[1], &handle->task_pid) &&
-         absl::SimpleAtoi(parts[2], &handle->task_start_ticks);
+  ShimPids pids;
+  if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &pids.shim_pid) && absl::SimpleAtoi(parts[1], &pids.task_pid) &&
+      absl::SimpleAtoi(parts[2], &pids.task_start_ticks)) {
+    return pids;
+  }
+  return std::nullopt;
 }
-
-}  // namespace
 
 absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("nothing to run: empty command");
@@ -115,8 +112,12 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   // The shim writes "<shim pid> <task pid> <task start ticks>" before the task execs.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
-    absl::StatusOr<std::string> pids = ReadFile(pids_file);
-    if (pids.ok() && ReadTaskPids(*pids, &handle)) return handle;
+    absl::StatusOr<std::string> text = ReadFile(pids_file);
+    if (std::optional<ShimPids> pids = text.ok() ? ParseShimPids(*text) : std::nullopt; pids.has_value()) {
+      handle.task_pid = pids->task_pid;
+      handle.task_start_ticks = pids->task_start_ticks;
+      return handle;
+    }
     int status = 0;
     if (::waitpid(shim, &status, WNOHANG) == shim) {
       RemoveTaskCgroup(handle.cgroup);
@@ -127,7 +128,9 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   // Given up: unless the shim claimed the start meanwhile, it never will.
-  if (std::optional<std::string> pids = ClaimedOrCancel(spec.sandbox_dir); pids && ReadTaskPids(*pids, &handle)) {
+  if (std::optional<ShimPids> pids = ClaimedOrCancel(spec.sandbox_dir); pids.has_value()) {
+    handle.task_pid = pids->task_pid;
+    handle.task_start_ticks = pids->task_start_ticks;
     return handle;
   }
   ::kill(shim, SIGKILL);
@@ -136,7 +139,7 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Launch(const ProcessSpec& spec) {
   return absl::DeadlineExceededError(absl::StrCat("the task shim did not start ", spec.task_id));
 }
 
-std::optional<std::string> ClaimedOrCancel(const std::string& sandbox_dir) {
+std::optional<ShimPids> ClaimedOrCancel(const std::string& sandbox_dir) {
   const std::string path = sandbox_dir + "/pids";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd >= 0) {
@@ -147,9 +150,8 @@ std::optional<std::string> ClaimedOrCancel(const std::string& sandbox_dir) {
     return std::nullopt;
   }
   if (errno != EEXIST) return std::nullopt;  // no sandbox: no shim can claim it either
-  absl::StatusOr<std::string> pids = ReadFile(path);
-  if (!pids.ok() || absl::StartsWith(*pids, "cancelled")) return std::nullopt;
-  return *pids;
+  absl::StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? ParseShimPids(*text) : std::nullopt;  // "cancelled" parses as nothing
 }
 
 ProcessStatus ProcessRuntime::Probe(const ProcessHandle& handle) {

@@ -66,13 +66,23 @@ struct ProcessStatus {
 // /proc/<pid>/stat), or 0 if it does not exist or is a zombie.
 uint64_t ProcessStartTicks(int pid);
 
+// What the shim writes to <sandbox>/pids when it claims a task's start:
+// "<shim pid> <task pid> <task start ticks>".
+struct ShimPids {
+  int shim_pid = 0;
+  int task_pid = 0;
+  uint64_t task_start_ticks = 0;
+};
+// The pids in `text`; nullopt for anything else (a cancellation, a torn read).
+std::optional<ShimPids> ParseShimPids(const std::string& text);
+
 // Settles a launch whose shim may still be starting, after the agent restarted
 // or gave up waiting: either the shim has claimed the start (its pids file
-// exists) and the file's text ("<shim pid> <task pid> <task start ticks>") is
-// returned, or the launch is cancelled for good here (the pids file is created
-// saying "cancelled"; a shim that gets there later exits without running the
-// task) and nullopt is returned. So a task is never started twice.
-std::optional<std::string> ClaimedOrCancel(const std::string& sandbox_dir);
+// exists) and its pids are returned, or the launch is cancelled for good here
+// (the pids file is created saying "cancelled"; a shim that gets there later
+// exits without running the task) and nullopt is returned. So a task is never
+// started twice.
+std::optional<ShimPids> ClaimedOrCancel(const std::string& sandbox_dir);
 
 class ProcessRuntime {
  public:

@@ -201,9 +201,9 @@ TEST_F(ProcessRuntimeTest, AStartTheShimClaimedIsReadBackNotCancelled) {
   auto handle = runtime_.Launch(Spec("t6", "exit 0"));
   ASSERT_TRUE(handle.ok()) << handle.status();
   WaitUntilEnded(runtime_, *handle);
-  const std::optional<std::string> pids = ClaimedOrCancel(handle->sandbox_dir);
+  const std::optional<ShimPids> pids = ClaimedOrCancel(handle->sandbox_dir);
   ASSERT_TRUE(pids.has_value());
-  EXPECT_TRUE(absl::StrContains(*pids, absl::StrCat(" ", handle->task_pid, " "))) << *pids;
+  EXPECT_EQ(pids->task_pid, handle->task_pid);
   runtime_.Release(*handle);
 }
 
