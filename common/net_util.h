@@ -4,11 +4,19 @@
 
 namespace paasta {
 
-// A TCP port free on 127.0.0.1 now: the kernel's pick for a socket bound to
-// port 0, released at once for the caller to hand on (a task's PORT, a
-// listener another daemon must be told of before it starts). 0 if no socket
-// could be bound. Another process may take it in between; callers that can
-// should bind port 0 themselves and read the port back.
+// A TCP port free on 127.0.0.1 now, released at once for the caller to hand
+// on (a task's PORT, a listener another daemon must be told of before it
+// starts). 0 if none could be found.
+//
+// The port is picked at random from the ports just below the kernel's
+// ephemeral range (net.ipv4.ip_local_port_range), as Mesos hands out tasks'
+// ports from 31000-32000: the kernel never gives those to a socket bound to
+// port 0 or to an outgoing connection, so no gRPC channel or port-0 listener
+// of this platform can take the port before its owner binds it. (A pick from
+// the ephemeral range lost that race under load: Prometheus found its port
+// taken by a daemon started after the pick.) Ports this process handed out
+// recently are not handed out again. Callers that can should still bind port
+// 0 themselves and read the port back.
 int FreeLoopbackPort();
 
 }  // namespace paasta
