@@ -151,8 +151,11 @@ int main(int argc, char** argv) {
     paasta::platform::DaemonSpec spec;
     spec.name = name;
     spec.binary = absl::StrCat(bin, "/", name);
-    spec.grpc_listen = auto_ports ? "127.0.0.1:0" : std::string(defaults.grpc);
-    spec.metrics_listen = auto_ports ? "127.0.0.1:0" : std::string(defaults.metrics);
+    // Auto ports are picked here, not by the daemon binding port 0: a daemon
+    // restarted after a crash binds the same port again, and one from the
+    // ephemeral range could meanwhile be held by any outgoing connection.
+    spec.grpc_listen = auto_ports ? ResolvePortZero("127.0.0.1:0") : std::string(defaults.grpc);
+    spec.metrics_listen = auto_ports ? ResolvePortZero("127.0.0.1:0") : std::string(defaults.metrics);
     spec.args = [name, args = std::move(args), &extra, etc] {
       // Every daemon reads the system config (grpc_tls at least).
       std::vector<std::string> all = {"--system_config_dir=" + etc};
