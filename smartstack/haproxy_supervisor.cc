@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -114,6 +115,13 @@ HaproxySupervisor::~HaproxySupervisor() {
   for (const std::string& socket : {options_.stats_socket, options_.master_socket}) {
     if (!socket.empty()) ::unlink(socket.c_str());
   }
+}
+
+std::string HaproxySocketPath(const std::string& dir, const std::string& name) {
+  const std::string path = absl::StrCat(dir, "/", name, ".sock");
+  if (path.size() <= 90) return path;
+  // std::hash, not absl::Hash: the name must stay the same across restarts.
+  return absl::StrCat("/tmp/paasta-", name, "-", absl::Hex(std::hash<std::string>()(dir)), ".sock");
 }
 
 bool HaproxySupervisor::RunningLocked() {

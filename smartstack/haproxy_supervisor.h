@@ -53,6 +53,12 @@ struct SupervisorOptions {
   std::string master_socket;
 };
 
+// The path of HAProxy's socket `name` for a supervisor working in `dir`:
+// `<dir>/<name>.sock`, or, as HAProxy refuses socket paths over 97 characters,
+// `/tmp/paasta-<name>-<hash of dir>.sock` when that would be too long. Two
+// supervisors in different folders never share a socket.
+std::string HaproxySocketPath(const std::string& dir, const std::string& name);
+
 // Sends `command` to HAProxy's admin socket; its answer ("" when the socket
 // cannot be reached within 2 s).
 std::string HaproxyCommand(const std::string& socket_path, const std::string& command);

@@ -48,7 +48,9 @@ TEST(HaproxySupervisorTest, AChangeRightAfterTheStartIsServedAndTheMasterSurvive
     options.haproxy = kHaproxy;
     options.dir = testing::NewTempDir("supervisor");
     options.min_reload_interval = absl::ZeroDuration();
-    options.master_socket = absl::StrCat("/tmp/paasta-supervisor-test-", ::getpid(), "-", round, ".sock");
+    // Named after the test's own folder: a pid would be shared by concurrent
+    // runs of this test, each in its own sandbox's pid namespace.
+    options.master_socket = HaproxySocketPath(options.dir, "haproxy-master");
     const int port = testing::FreeLoopbackPort();
     {
       HaproxySupervisor supervisor(options);

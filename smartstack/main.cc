@@ -87,17 +87,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.globals.hacheck_host = hacheck[0];
-  // HAProxy refuses socket paths over 97 characters: long ones go to /tmp.
-  auto socket_path = [&](const std::string& name) {
-    const std::string path = absl::StrCat(state_dir, "/", name, ".sock");
-    if (path.size() <= 90) return path;
-    return absl::StrCat("/tmp/paasta-", name, "-", std::hash<std::string>()(state_dir) % 100000000, ".sock");
-  };
-  options.globals.stats_socket = socket_path("haproxy");
+  options.globals.stats_socket = paasta::smartstack::HaproxySocketPath(state_dir, "haproxy");
   options.globals.server_state_file = state_dir + "/haproxy.state";
   paasta::smartstack::SupervisorOptions supervisor_options;
   supervisor_options.stats_socket = options.globals.stats_socket;
-  supervisor_options.master_socket = socket_path("haproxy-master");
+  supervisor_options.master_socket = paasta::smartstack::HaproxySocketPath(state_dir, "haproxy-master");
   supervisor_options.server_state_file = options.globals.server_state_file;
   supervisor_options.haproxy = absl::GetFlag(FLAGS_haproxy);
   supervisor_options.dir = state_dir;
