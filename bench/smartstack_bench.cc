@@ -82,8 +82,8 @@ void Check(bool ok, const char* what) {
 int main() {
   namespace testing = paasta::testing;
   const std::string dir = testing::NewTempDir("smartstack-bench");
-  const int proxy_port = testing::FreeLoopbackPort();
-  const int hacheck_port = testing::FreeLoopbackPort();
+  const int proxy_port = testing::ReserveLoopbackPort();
+  const int hacheck_port = testing::ReserveLoopbackPort();
   Check(paasta::MakeDirs(dir + "/soa/svc").ok() && paasta::MakeDirs(dir + "/etc").ok(), "cannot write configs");
   paasta::WriteFileAtomically(dir + "/soa/svc/marathon-local.yaml", "main:\n  instances: 3\n").IgnoreError();
   paasta::WriteFileAtomically(dir + "/soa/svc/smartstack.yaml", absl::StrCat("main:\n  proxy_port: ", proxy_port, "\n"))

@@ -31,9 +31,10 @@ std::pair<int, int> EphemeralRange() {
 }
 
 // Binds a socket to 127.0.0.1:port (0: the kernel picks) and returns the port
-// it got, or 0. No SO_REUSEADDR: a port with a connection in TIME_WAIT is not
-// taken.
-int BindLoopback(int port) {
+// it got, or 0. No SO_REUSEADDR: a port any socket is bound to (a listener, a
+// reservation, a connection in TIME_WAIT) is not taken. With `hold` the socket
+// stays open (until exit), turned reusable for the port's listener.
+int BindLoopback(int port, bool hold) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in address = {};
@@ -46,13 +47,21 @@ int BindLoopback(int port) {
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
     bound = ntohs(address.sin_port);
   }
+  if (bound != 0 && hold) {
+    // Set after the exclusive bind: Linux checks the flags of the sockets
+    // already bound when another binds, so only a reusing listener passes.
+    const int one = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0) {
+      return bound;  // the fd is the reservation
+    }
+    bound = 0;
+  }
   ::close(fd);
   return bound;
 }
 
-}  // namespace
-
-int FreeLoopbackPort() {
+int PickLoopbackPort(bool hold) {
   static absl::Mutex* mu = new absl::Mutex;
   static absl::BitGen* bits ABSL_GUARDED_BY(mu) = new absl::BitGen;
   static std::deque<int>* handed_out ABSL_GUARDED_BY(mu) = new std::deque<int>;
@@ -67,17 +76,23 @@ int FreeLoopbackPort() {
     first = ephemeral_last + 1;
     last = std::min(65535, first + kRangeSize - 1);
   } else {
-    return BindLoopback(0);  // no room outside: the kernel's pick
+    return BindLoopback(0, hold);  // no room outside: the kernel's pick
   }
   absl::MutexLock lock(mu);
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int port = absl::Uniform<int>(absl::IntervalClosed, *bits, first, last);
-    if (absl::c_linear_search(*handed_out, port) || BindLoopback(port) != port) continue;
+    if (absl::c_linear_search(*handed_out, port) || BindLoopback(port, hold) != port) continue;
     handed_out->push_back(port);
     if (handed_out->size() > kRemembered) handed_out->pop_front();
     return port;
   }
   return 0;
 }
+
+}  // namespace
+
+int FreeLoopbackPort() { return PickLoopbackPort(/*hold=*/false); }
+
+int ReserveLoopbackPort() { return PickLoopbackPort(/*hold=*/true); }
 
 }  // namespace paasta

@@ -19,6 +19,16 @@ namespace paasta {
 // 0 themselves and read the port back.
 int FreeLoopbackPort();
 
+// FreeLoopbackPort's pick, held until this process exits: a socket stays
+// bound to it, not listening. A bind without SO_REUSEADDR (every other
+// FreeLoopbackPort or ReserveLoopbackPort, of any process) is refused it,
+// while the listener it is meant for binds and listens beside it, as long as
+// that sets SO_REUSEADDR or SO_REUSEPORT (gRPC, civetweb, HAProxy, Go's and
+// Python's HTTP servers, `git daemon --reuseaddr` do). For ports named to a
+// listener before it starts, and kept while it restarts: nobody else can pick
+// the port meanwhile (as kubelet holds a pod's host ports). 0 if none.
+int ReserveLoopbackPort();
+
 }  // namespace paasta
 
 #endif  // PAASTA_COMMON_NET_UTIL_H_

@@ -13,9 +13,12 @@
 namespace paasta {
 namespace {
 
-// Listens on 127.0.0.1:port; the fd, or -1.
-int Listen(int port) {
+// Listens on 127.0.0.1:port (with SO_REUSEADDR when `reuse`, as most
+// servers); the fd, or -1.
+int Listen(int port, bool reuse = false) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in address = {};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -72,6 +75,35 @@ TEST(FreeLoopbackPortTest, NeverHandsOutAPortSomeoneListensOn) {
     EXPECT_EQ(held.count(port), 0u) << "port " << port << " is in use and was handed out";
   }
   for (int fd : fds) ::close(fd);
+}
+
+TEST(ReserveLoopbackPortTest, TheListenerBindsBesideTheReservationAndNobodyElseCan) {
+  const int port = ReserveLoopbackPort();
+  ASSERT_NE(port, 0);
+  // Nobody picking a port (an exclusive bind, as every picker makes) gets it.
+  EXPECT_EQ(Listen(port), -1) << "a reserved port was bound by an exclusive bind";
+  // The listener it is meant for binds, listens and is connected to.
+  const int listener = Listen(port, /*reuse=*/true);
+  ASSERT_GE(listener, 0) << "the listener could not bind beside the reservation";
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int accepted = ::accept(listener, nullptr, nullptr);
+  EXPECT_GE(accepted, 0);
+  ::close(accepted);
+  ::close(client);
+  // A second listener with SO_REUSEADDR is refused while the first listens.
+  EXPECT_EQ(Listen(port, /*reuse=*/true), -1);
+  ::close(listener);
+  // The listener gone (a daemon that crashed), the port stays reserved ...
+  EXPECT_EQ(Listen(port), -1) << "the reservation ended with its listener";
+  // ... and its restart binds it again.
+  const int again = Listen(port, /*reuse=*/true);
+  EXPECT_GE(again, 0) << "a restarted listener could not bind its reserved port";
+  ::close(again);
 }
 
 }  // namespace

@@ -79,11 +79,13 @@ std::string OwnFolder(const char* argv0) {
   return std::filesystem::absolute(std::filesystem::path(self)).parent_path().string();
 }
 
-// "host:0" becomes "host:<a port free now>" (for listeners whose address
-// another daemon must be told before they start).
+// "host:0" becomes "host:<a port reserved for the platform's life>" (for
+// listeners whose address others are told before they start, kept while they
+// restart; see ReserveLoopbackPort).
 std::string ResolvePortZero(const std::string& listen) {
   if (!absl::EndsWith(listen, ":0")) return listen;
-  return absl::StrCat(listen.substr(0, listen.size() - 2), ":", paasta::FreeLoopbackPort());
+  const int port = paasta::ReserveLoopbackPort();
+  return port == 0 ? listen : absl::StrCat(listen.substr(0, listen.size() - 2), ":", port);
 }
 
 }  // namespace
@@ -151,9 +153,9 @@ int main(int argc, char** argv) {
     paasta::platform::DaemonSpec spec;
     spec.name = name;
     spec.binary = absl::StrCat(bin, "/", name);
-    // Auto ports are picked here, not by the daemon binding port 0: a daemon
-    // restarted after a crash binds the same port again, and one from the
-    // ephemeral range could meanwhile be held by any outgoing connection.
+    // Auto ports are reserved here, not picked by the daemon binding port 0: a
+    // daemon restarted after a crash binds the same port again, and nobody
+    // else may take it meanwhile.
     spec.grpc_listen = auto_ports ? ResolvePortZero("127.0.0.1:0") : std::string(defaults.grpc);
     spec.metrics_listen = auto_ports ? ResolvePortZero("127.0.0.1:0") : std::string(defaults.metrics);
     spec.args = [name, args = std::move(args), &extra, etc] {

@@ -51,7 +51,7 @@ TEST(HaproxySupervisorTest, AChangeRightAfterTheStartIsServedAndTheMasterSurvive
     // Named after the test's own folder: a pid would be shared by concurrent
     // runs of this test, each in its own sandbox's pid namespace.
     options.master_socket = HaproxySocketPath(options.dir, "haproxy-master");
-    const int port = testing::FreeLoopbackPort();
+    const int port = testing::ReserveLoopbackPort();
     {
       HaproxySupervisor supervisor(options);
       ASSERT_TRUE(supervisor.Apply(Config(port, 201)).ok());

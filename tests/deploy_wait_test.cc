@@ -96,7 +96,7 @@ class DeployWaitTest : public ::testing::Test {
   std::unique_ptr<v1::Agent::Stub> agent_stub_;
   int calls_ = 0;
   // No scheduler bridge runs here: `paasta logs` must say so and go on.
-  std::string bridge_address_ = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  std::string bridge_address_ = "127.0.0.1:" + std::to_string(testing::ReserveLoopbackPort());
 };
 
 TEST_F(DeployWaitTest, WaitFollowsTheBounceToTheEndOrTimesOutNamingTheInstance) {

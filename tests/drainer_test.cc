@@ -136,7 +136,7 @@ TEST_F(DrainerDaemonTest, ErrorsComeBackAsStatusesWithTheirCause) {
 // from then on, and the entry survives kill -9 of the drainer.
 TEST(DrainerHacheckTest, ServesHacheckAndKeepsDrainedTasksDownAcrossRestarts) {
   const std::string dir = testing::NewTempDir("drainer-hacheck");
-  const int hacheck_port = testing::FreeLoopbackPort();
+  const int hacheck_port = testing::ReserveLoopbackPort();
   HttpServer task([](const HttpServerRequest&) {
     HttpServerResponse ok;
     ok.body = "ok";

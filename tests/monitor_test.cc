@@ -89,7 +89,7 @@ class MonitorTest : public ::testing::Test {
 
   // Starts Prometheus scraping the monitor every second with the shipped rules.
   void StartPrometheus() {
-    const int port = testing::FreeLoopbackPort();
+    const int port = testing::ReserveLoopbackPort();
     prometheus_url_ = absl::StrCat("http://127.0.0.1:", port);
     Write("prometheus.yml",
           absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n", "rule_files:\n  - ", rules_, "\n",

@@ -77,8 +77,8 @@ void PlatformTest::SetUp() {
     yaml = std::regex_replace(yaml, std::regex("git_url: .*"), "git_url: file://" + Repo(service));
     ASSERT_TRUE(WriteFileAtomically(entry.path().string() + "/service.yaml", yaml).ok());
   }
-  hacheck_port_ = testing::FreeLoopbackPort();
-  proxy_port_ = testing::FreeLoopbackPort();
+  hacheck_port_ = testing::ReserveLoopbackPort();
+  proxy_port_ = testing::ReserveLoopbackPort();
   Replace(soa_ + "/example_service/smartstack.yaml", "proxy_port: 20001", absl::StrCat("proxy_port: ", proxy_port_));
   Append(soa_ + "/example_service/marathon-local.yaml",
          absl::StrCat("  healthcheck_interval_seconds: 1\n  healthcheck_timeout_seconds: 1\n",

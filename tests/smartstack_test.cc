@@ -40,8 +40,8 @@ class SmartstackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::NewTempDir("smartstack");
-    proxy_port_ = testing::FreeLoopbackPort();
-    hacheck_port_ = testing::FreeLoopbackPort();
+    proxy_port_ = testing::ReserveLoopbackPort();
+    hacheck_port_ = testing::ReserveLoopbackPort();
     ASSERT_TRUE(MakeDirs(dir_ + "/soa/svc").ok());
     ASSERT_TRUE(MakeDirs(dir_ + "/etc").ok());
     Write("soa/svc/marathon-local.yaml", "main:\n  instances: 3\n");

@@ -126,7 +126,7 @@ class GitDaemonTest : public GitRepositoryTest {
     const std::string hook = served_ + "/frozen.git/hooks/pre-receive";
     ASSERT_TRUE(WriteFileAtomically(hook, "#!/bin/sh\necho 'tags are frozen' >&2\nexit 1\n").ok());
     ASSERT_EQ(::chmod(hook.c_str(), 0755), 0);
-    const int port = testing::FreeLoopbackPort();
+    const int port = testing::ReserveLoopbackPort();
     auto daemon = testing::ChildProcess::Start(
         {"/usr/bin/git", "daemon", "--reuseaddr", "--listen=127.0.0.1", absl::StrCat("--port=", port),
          "--base-path=" + served_, "--export-all", "--enable=receive-pack", served_},

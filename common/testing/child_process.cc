@@ -130,7 +130,7 @@ std::string AbsolutePath(const std::string& path) {
   return ::realpath(path.c_str(), resolved) != nullptr ? resolved : "";
 }
 
-int FreeLoopbackPort() { return paasta::FreeLoopbackPort(); }
+int ReserveLoopbackPort() { return paasta::ReserveLoopbackPort(); }
 
 absl::StatusOr<Daemon> StartDaemon(const std::string& binary, const std::vector<std::string>& flags,
                                    const std::string& dir) {

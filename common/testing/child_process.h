@@ -62,9 +62,11 @@ bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout = 
 // runfiles in a test), or "" when it does not exist.
 std::string AbsolutePath(const std::string& path);
 
-// A free loopback port, for a program that takes its listen address as a flag
-// (bound, then released for it to take).
-int FreeLoopbackPort();
+// A loopback port reserved for the rest of the test process, for a program
+// that takes its listen address as a flag and binds it with SO_REUSEADDR (see
+// paasta::ReserveLoopbackPort): no other test running alongside can take it
+// before the program binds it, nor while it restarts.
+int ReserveLoopbackPort();
 
 // A daemon started for a test: its process and the addresses it bound.
 struct Daemon {
