@@ -56,7 +56,8 @@ struct SupervisorOptions {
 // The path of HAProxy's socket `name` for a supervisor working in `dir`:
 // `<dir>/<name>.sock`, or, as HAProxy refuses socket paths over 97 characters,
 // `/tmp/paasta-<name>-<hash of dir>.sock` when that would be too long. Two
-// supervisors in different folders never share a socket.
+// supervisors in different folders do not share a socket (the name carries a
+// 64-bit hash of the folder).
 std::string HaproxySocketPath(const std::string& dir, const std::string& name);
 
 // Sends `command` to HAProxy's admin socket; its answer ("" when the socket
