@@ -1,7 +1,9 @@
 // The process runtime with real processes through the real paasta-task-shim.
 #include "agent/process_runtime.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
@@ -194,6 +197,77 @@ TEST_F(ProcessRuntimeTest, AShimThatComesAfterACancellationNeverRunsTheTask) {
   EXPECT_TRUE(absl::IsNotFound(ReadFile(ran).status())) << "the cancelled task ran";
   EXPECT_TRUE(absl::StrContains(*ReadFile(sandbox + "/stderr"), "cancelled this launch"));
   EXPECT_FALSE(ClaimedOrCancel(sandbox).has_value()) << "cancelled for good";
+}
+
+// The process group of `pid` (from /proc), or 0.
+int ProcessGroupOf(int pid) {
+  absl::StatusOr<std::string> stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok() || stat->rfind(')') == std::string::npos) return 0;
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces, so after the last ')'.
+  const std::vector<std::string> fields =
+      absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ', absl::SkipWhitespace());
+  int group = 0;
+  return fields.size() > 2 && absl::SimpleAtoi(fields[2], &group) ? group : 0;
+}
+
+TEST_F(ProcessRuntimeTest, TheTaskIsInItsGroupAndCgroupBeforeItsPidIsClaimed) {
+  // The agent may kill the task's group and cgroup the moment the claim names
+  // its pid. A FIFO stands in for the cgroup's cgroup.procs: the shim's write
+  // to it waits for the test to read, so the test sees what is claimed before.
+  ASSERT_FALSE(ShimPath().empty());
+  const std::string sandbox = root_ + "/ordered";
+  ASSERT_TRUE(MakeDirs(sandbox).ok());
+  const std::string procs = root_ + "/cgroup.procs";
+  ASSERT_EQ(::mkfifo(procs.c_str(), 0600), 0);
+  auto shim = testing::ChildProcess::Start(
+      {ShimPath(), "--sandbox=" + sandbox, "--cgroup_procs=" + procs, "--", "/bin/sleep", "60"},
+      root_ + "/ordered.log");
+  ASSERT_TRUE(shim.ok()) << shim.status();
+  // Nothing is claimed while the task is not yet in its cgroup (the shim is
+  // held there): watched for half a second.
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_FALSE(ReadFile(sandbox + "/pids").ok()) << "the pid was claimed before the task entered its cgroup";
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const int fifo = ::open(procs.c_str(), O_RDONLY | O_CLOEXEC);  // lets the shim's write through
+  ASSERT_GE(fifo, 0);
+  char buffer[32] = {};
+  const ssize_t got = ::read(fifo, buffer, sizeof(buffer) - 1);
+  ::close(fifo);
+  int task = 0;
+  ASSERT_TRUE(got > 0 && absl::SimpleAtoi(absl::StripAsciiWhitespace(buffer), &task)) << buffer;
+  EXPECT_EQ(ProcessGroupOf(task), task) << "the task entered its cgroup before leading its own process group";
+  std::optional<ShimPids> pids;
+  for (int i = 0; i < 500 && !pids.has_value(); ++i) {
+    if (absl::StatusOr<std::string> text = ReadFile(sandbox + "/pids"); text.ok()) pids = ParseShimPids(*text);
+    if (!pids.has_value()) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(pids.has_value()) << "no claim after the cgroup write";
+  EXPECT_EQ(pids->task_pid, task);
+  // A kill to the group right away ends the task (it ran 60 s when the child
+  // made its own group after the claim).
+  EXPECT_EQ(::kill(-task, SIGKILL), 0);
+  absl::StatusOr<int> status = (*shim)->Wait(absl::Seconds(10));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(absl::StripAsciiWhitespace(*ReadFile(sandbox + "/exit_status")), "signaled 9");
+}
+
+TEST_F(ProcessRuntimeTest, AStartTheShimCannotPlaceInItsCgroupNeverRunsAndSaysWhy) {
+  ASSERT_FALSE(ShimPath().empty());
+  const std::string sandbox = root_ + "/no-cgroup";
+  ASSERT_TRUE(MakeDirs(sandbox).ok());
+  const std::string ran = root_ + "/no-cgroup-ran";
+  auto shim = testing::ChildProcess::Start(
+      {ShimPath(), "--sandbox=" + sandbox, "--cgroup_procs=" + root_ + "/missing/cgroup.procs", "--", "/bin/sh", "-c",
+       "echo ran > " + ran},
+      root_ + "/no-cgroup.log");
+  ASSERT_TRUE(shim.ok()) << shim.status();
+  absl::StatusOr<int> status = (*shim)->Wait(absl::Seconds(10));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(ParseShimPids(*ReadFile(sandbox + "/pids")).has_value()) << "claimed, so the agent reads the end";
+  EXPECT_EQ(absl::StripAsciiWhitespace(*ReadFile(sandbox + "/exit_status")), "exited 125");
+  EXPECT_TRUE(absl::StrContains(*ReadFile(sandbox + "/stderr"), "cannot enter the task's cgroup")) << "no reason given";
+  EXPECT_TRUE(absl::IsNotFound(ReadFile(ran).status())) << "the task ran outside its cgroup";
 }
 
 TEST_F(ProcessRuntimeTest, AStartTheShimClaimedIsReadBackNotCancelled) {

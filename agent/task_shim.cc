@@ -144,16 +144,9 @@ int main(int argc, char** argv) {
     while ((got = ::read(gate[0], &go, 1)) < 0 && errno == EINTR) {
     }
     ::close(gate[0]);
-    if (got != 1 || go != 'g') _exit(125);  // the shim did not claim the start: never run
-    ::setpgid(0, 0);
-    for (const std::string& procs : cgroup_procs) {
-      const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-      const std::string pid = std::to_string(::getpid());
-      if (fd < 0 || ::write(fd, pid.data(), pid.size()) < 0) {
-        Fail(err, "cannot enter the task's cgroup (" + procs + "): " + std::strerror(errno), 125);
-      }
-      ::close(fd);
-    }
+    // Anything but 'g': the start was not claimed, or the task could not be
+    // placed in its cgroup (the shim said why). Never run.
+    if (got != 1 || go != 'g') _exit(125);
     if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) {
       Fail(err, "cannot change to " + workdir + ": " + std::strerror(errno), 125);
     }
@@ -170,6 +163,22 @@ int main(int argc, char** argv) {
   }
 
   ::close(gate[0]);
+  // The task's process group and cgroups are made here, before the claim
+  // names its pid: the agent may signal the group or kill the cgroup the
+  // moment it reads the claim, and must find the task in both. (Made by the
+  // child after the claim, a kill sent at once found neither and the task ran.)
+  ::setpgid(child, child);
+  std::string refused;
+  for (const std::string& procs : cgroup_procs) {
+    const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    const std::string pid = std::to_string(child);
+    if (fd < 0 || ::write(fd, pid.data(), pid.size()) < 0) {
+      refused = "cannot enter the task's cgroup (" + procs + "): " + std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      break;
+    }
+    ::close(fd);
+  }
   if (!Claim(sandbox + "/pids", std::to_string(::getpid()) + " " + std::to_string(child) + " " +
                                     std::to_string(StartTicks(child)) + "\n")) {
     ::close(gate[1]);  // the child exits without running the task
@@ -177,7 +186,13 @@ int main(int argc, char** argv) {
     }
     Fail(err, "the agent cancelled this launch before the task started (see " + sandbox + "/pids)", 125);
   }
-  const char go = 'g';
+  // Claimed either way, so the agent reads the refusal as the task's end.
+  if (!refused.empty()) {
+    const std::string line = "paasta-task-shim: " + refused + "\n";
+    if (::write(err, line.data(), line.size()) < 0) {
+    }
+  }
+  const char go = refused.empty() ? 'g' : 'x';
   if (::write(gate[1], &go, 1) != 1) {
   }
   ::close(gate[1]);  // the child goes on
