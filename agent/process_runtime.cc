@@ -27,15 +27,17 @@ void ReapIfChild(int pid) {
 
 }  // namespace
 
-uint64_t ProcessStartTicks(int pid) {
-  if (pid <= 0) return 0;
+std::vector<std::string> ProcessStatFields(int pid) {
+  if (pid <= 0) return {};
   absl::StatusOr<std::string> stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok()) return 0;
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so the
-  // fields are counted from the last ')'.
+  if (!stat.ok()) return {};
   const size_t close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  const std::vector<absl::string_view> fields = absl::StrSplit(absl::string_view(*stat).substr(close + 2), ' ');
+  if (close == std::string::npos || close + 2 > stat->size()) return {};
+  return absl::StrSplit(absl::StripAsciiWhitespace(absl::string_view(*stat).substr(close + 2)), ' ');
+}
+
+uint64_t ProcessStartTicks(int pid) {
+  const std::vector<std::string> fields = ProcessStatFields(pid);
   // fields[0] is the state (field 3); starttime is field 22, fields[19].
   if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;
   uint64_t ticks = 0;

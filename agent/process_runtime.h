@@ -62,6 +62,11 @@ struct ProcessStatus {
   std::string message;
 };
 
+// The fields of /proc/<pid>/stat from the third (the state) on, so that
+// field N is at [N - 3]: "pid (comm)" may hold spaces and parentheses, so they
+// are counted from the last ')'. Empty if the process does not exist.
+std::vector<std::string> ProcessStatFields(int pid);
+
 // The start time of `pid` in clock ticks since boot (field 22 of
 // /proc/<pid>/stat), or 0 if it does not exist or is a zombie.
 uint64_t ProcessStartTicks(int pid);

@@ -13,7 +13,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/file_util.h"
@@ -199,13 +198,9 @@ TEST_F(ProcessRuntimeTest, AShimThatComesAfterACancellationNeverRunsTheTask) {
   EXPECT_FALSE(ClaimedOrCancel(sandbox).has_value()) << "cancelled for good";
 }
 
-// The process group of `pid` (from /proc), or 0.
+// The process group of `pid` (field 5 of /proc/<pid>/stat), or 0.
 int ProcessGroupOf(int pid) {
-  absl::StatusOr<std::string> stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok() || stat->rfind(')') == std::string::npos) return 0;
-  // "pid (comm) state ppid pgrp ...": comm may hold spaces, so after the last ')'.
-  const std::vector<std::string> fields =
-      absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ', absl::SkipWhitespace());
+  const std::vector<std::string> fields = ProcessStatFields(pid);
   int group = 0;
   return fields.size() > 2 && absl::SimpleAtoi(fields[2], &group) ? group : 0;
 }

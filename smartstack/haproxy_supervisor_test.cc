@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <iostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -67,7 +68,10 @@ TEST(HaproxySupervisorTest, AChangeRightAfterTheStartIsServedAndTheMasterSurvive
           << "still answering " << StatusAt(port) << "\n"
           << ReadHaproxyLog(options.dir);
       EXPECT_EQ(supervisor.pid(), master) << "the master was replaced\n" << ReadHaproxyLog(options.dir);
-      EXPECT_GE(supervisor.reloads(), 1);
+      // No count of reloads is asserted: on a loaded machine HAProxy may read
+      // its file only after the second Apply rewrote it, and serve the change
+      // from its start (seen in a stress run).
+      if (supervisor.reloads() == 0) std::cout << "round " << round << ": served from HAProxy's start\n";
     }
     EXPECT_NE(::access(options.master_socket.c_str(), F_OK), 0) << "the master's socket is left behind";
   }
